@@ -1,0 +1,1 @@
+namespace NerfGmn; internal static class Placeholder {}

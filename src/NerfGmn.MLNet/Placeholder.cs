@@ -1,0 +1,1 @@
+namespace NerfGmn.MLNet; internal static class Placeholder {}

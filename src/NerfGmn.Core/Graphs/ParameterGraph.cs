@@ -1,0 +1,81 @@
+using NerfGmn.IO;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Graphs;
+
+/// <summary>
+/// A NeRF's parameter graph (Lim et al. 2024, as built by gmnerf): node features <c>x</c> [N, 3] (layer, neuron index
+/// or −1, node type), <c>edge_index</c> [2, E] (source row, then target row) and <c>edge_attr</c> [E, 6] (value,
+/// layer, edge type, position x, y, z). Stored row-major in flat arrays.
+/// </summary>
+public sealed class ParameterGraph
+{
+    public const int NodeFeatures = 3, EdgeFeatures = 6;
+
+    public int NodeCount { get; }
+    public int EdgeCount { get; }
+    /// <summary>[N, 3] row-major.</summary>
+    public long[] X { get; }
+    /// <summary>[2, E]: sources in [0, E), targets in [E, 2E).</summary>
+    public long[] EdgeIndex { get; }
+    /// <summary>[E, 6] row-major.</summary>
+    public float[] EdgeAttr { get; }
+
+    public ParameterGraph(long[] x, long[] edgeIndex, float[] edgeAttr)
+    {
+        if (x.Length % NodeFeatures != 0) throw new ArgumentException("x must have 3 columns", nameof(x));
+        if (edgeIndex.Length % 2 != 0) throw new ArgumentException("edge_index must have 2 rows", nameof(edgeIndex));
+        if (edgeAttr.Length != edgeIndex.Length / 2 * EdgeFeatures) throw new ArgumentException("edge_attr must be [E, 6]", nameof(edgeAttr));
+        X = x;
+        EdgeIndex = edgeIndex;
+        EdgeAttr = edgeAttr;
+        NodeCount = x.Length / NodeFeatures;
+        EdgeCount = edgeIndex.Length / 2;
+    }
+
+    public ReadOnlySpan<long> Sources => EdgeIndex.AsSpan(0, EdgeCount);
+    public ReadOnlySpan<long> Targets => EdgeIndex.AsSpan(EdgeCount, EdgeCount);
+
+    public const string XName = "x", EdgeIndexName = "edge_index", EdgeAttrName = "edge_attr";
+
+    /// <summary>Writes <c>x</c> (I64), <c>edge_index</c> (I64) and <c>edge_attr</c> (F32) as safetensors.</summary>
+    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+        SafeTensorsFile.Write(path, new Dictionary<string, SafeTensor>
+        {
+            [XName] = SafeTensor.FromLongs(X, NodeCount, NodeFeatures),
+            [EdgeIndexName] = SafeTensor.FromLongs(EdgeIndex, 2, EdgeCount),
+            [EdgeAttrName] = SafeTensor.FromFloats(EdgeAttr, EdgeCount, EdgeFeatures),
+        }, metadata);
+
+    public static ParameterGraph Load(string path)
+    {
+        var t = SafeTensorsFile.Read(path).Tensors;
+        SafeTensor Get(string name, int rank) => t.TryGetValue(name, out var v) && v.Shape.Length == rank ? v
+            : throw new NerfFormatException(path, $"graph file needs a rank-{rank} tensor '{name}'");
+        var x = Get(XName, 2);
+        var ei = Get(EdgeIndexName, 2);
+        var ea = Get(EdgeAttrName, 2);
+        if (x.Shape[1] != NodeFeatures || ei.Shape[0] != 2 || ea.Shape[1] != EdgeFeatures || ea.Shape[0] != ei.Shape[1])
+            throw new NerfFormatException(path, $"graph tensors have shapes x [{string.Join(", ", x.Shape)}], edge_index [{string.Join(", ", ei.Shape)}], edge_attr [{string.Join(", ", ea.Shape)}]; expected [N, 3], [2, E], [E, 6]");
+        var graph = new ParameterGraph(x.ToLongs(), ei.ToLongs(), ea.ToFloats());
+        graph.Validate(path);
+        return graph;
+    }
+
+    /// <summary>Checks that every edge endpoint is a node.</summary>
+    public void Validate(string? source = null)
+    {
+        foreach (long v in EdgeIndex)
+            if (v < 0 || v >= NodeCount)
+                throw new NerfFormatException(source, $"edge endpoint {v} is not a node (graph has {NodeCount} nodes)");
+    }
+
+    /// <summary>x as float32 [N, 3], edge_index as int64 [2, E], edge_attr as float32 [E, 6].</summary>
+    public (Tensor X, Tensor EdgeIndex, Tensor EdgeAttr) ToTensors(Device? device = null)
+    {
+        var x = tensor(X, [NodeCount, NodeFeatures]).to_type(ScalarType.Float32);
+        var ei = tensor(EdgeIndex, [2, EdgeCount]);
+        var ea = tensor(EdgeAttr, [EdgeCount, EdgeFeatures]);
+        return device is null ? (x, ei, ea) : (x.to(device), ei.to(device), ea.to(device));
+    }
+}

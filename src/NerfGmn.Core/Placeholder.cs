@@ -1,1 +1,0 @@
-namespace NerfGmn; internal static class Placeholder {}

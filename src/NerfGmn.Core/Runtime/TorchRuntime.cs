@@ -1,0 +1,74 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace NerfGmn.Runtime;
+
+/// <summary>
+/// Process-wide libtorch settings that must be in place before the first torch call.
+/// On these VMs fresh memory is very slow to touch and libgomp spin-waits stall parallel ops; huge pages for
+/// libtorch's allocator and a passive OpenMP wait policy remove both (see README, "Speed"). libtorch reads them
+/// from the native environment, which <see cref="Environment.SetEnvironmentVariable(string,string)"/> does not
+/// change on Linux, hence libc <c>setenv</c>.
+/// </summary>
+public static class TorchRuntime
+{
+    /// <summary>Set to 1 before start-up to keep libtorch's defaults (used by the benchmark's "before" run).</summary>
+    public const string DisableVariable = "NERFGMN_DEFAULT_ALLOCATOR";
+
+    static readonly (string Name, string Value)[] Settings =
+    {
+        ("THP_MEM_ALLOC_ENABLE", "1"),
+        ("OMP_WAIT_POLICY", "PASSIVE"),
+    };
+
+    static int _initialized;
+
+    /// <summary>True when the tuned settings were applied in this process.</summary>
+    public static bool Tuned { get; private set; }
+
+    [ModuleInitializer]
+    internal static void OnLoad() => EnsureInitialized();
+
+    /// <summary>Applies the settings once; call before any torch use (the library does it on load).</summary>
+    public static void EnsureInitialized()
+    {
+        if (Interlocked.Exchange(ref _initialized, 1) == 1) return;
+        if (Environment.GetEnvironmentVariable(DisableVariable) == "1") return;
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) return;
+        foreach (var (name, value) in Settings)
+        {
+            // Respect an explicit user choice.
+            if (Environment.GetEnvironmentVariable(name) is null) setenv(name, value, 0);
+        }
+        Tuned = true;
+    }
+
+    /// <summary>The settings as libc sees them now (for diagnostics and benchmarks).</summary>
+    public static IReadOnlyDictionary<string, string?> NativeSettings() =>
+        Settings.ToDictionary(s => s.Name, s => RuntimeInformation.IsOSPlatform(OSPlatform.Linux)
+            ? Marshal.PtrToStringAnsi(getenv(s.Name)) : Environment.GetEnvironmentVariable(s.Name));
+
+    /// <summary>Loads libtorch now, so a broken native install fails here with a clear message.</summary>
+    public static void Load()
+    {
+        EnsureInitialized();
+        try
+        {
+            using var t = torch.ones(1);
+        }
+        catch (TypeInitializationException e)
+        {
+            throw new InvalidOperationException(
+                "libtorch could not be loaded. On Linux this usually means libLibTorchSharp.so was not patched by the " +
+                "build (run 'dotnet build' again) or the libtorch backend package is missing; see README, 'TorchSharp on Linux'.",
+                e.InnerException ?? e);
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int setenv(string name, string value, int overwrite);
+
+    [DllImport("libc")]
+    static extern IntPtr getenv(string name);
+}

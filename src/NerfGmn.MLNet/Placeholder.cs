@@ -1,1 +1,0 @@
-namespace NerfGmn.MLNet; internal static class Placeholder {}

@@ -1,0 +1,27 @@
+using System.Reflection;
+
+namespace NerfGmn.Tests;
+
+static class TestPaths
+{
+    public static string Fixtures => Path.Combine(AppContext.BaseDirectory, "Fixtures");
+    public static string Fixture(string name) => Path.Combine(Fixtures, name);
+
+    public static string NuGetPackageRoot =>
+        typeof(TestPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .First(a => a.Key == "NuGetPackageRoot").Value!;
+
+    /// <summary>A fresh temporary directory, deleted by the caller's using.</summary>
+    public static TempDir NewTempDir() => new();
+}
+
+sealed class TempDir : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "nerfgmn-tests-" + Guid.NewGuid().ToString("N"));
+    public TempDir() => Directory.CreateDirectory(Path);
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}

@@ -38,6 +38,6 @@ public sealed class TriplaneGrid : nn.Module<Tensor, Tensor>
             .unsqueeze(1);                                                                   // (3, 1, B, 2)
         var sampled = nn.functional.grid_sample(planes, grid, mode: GridSampleMode.Bilinear,
             padding_mode: GridSamplePaddingMode.Zeros, align_corners: true);                // (3, C, 1, B)
-        return sampled.sum(0).squeeze(1).transpose(0, 1).contiguous().MoveToOuterDisposeScope(); // (B, C)
+        return sampled.sum(dim: 0).squeeze(1).transpose(0, 1).contiguous().MoveToOuterDisposeScope(); // (B, C)
     }
 }

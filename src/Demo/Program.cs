@@ -1,2 +1,19 @@
-using TorchSharp;
-Console.WriteLine(torch.ones(2).sum().item<float>());
+using System.CommandLine;
+using NerfGmn.Demo.Commands;
+using NerfGmn.Runtime;
+
+// libtorch settings must be in place before anything touches torch.
+TorchRuntime.EnsureInitialized();
+
+var root = new RootCommand("nerfgmn — NeRF weights of any architecture → parameter graphs → GMN embeddings.\n" +
+                           "Without a command it runs the demo on the bundled samples.");
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(DescribeCommand.Create());
+root.Subcommands.Add(GraphCommand.Create());
+root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(BenchCommand.CreateWorker());
+root.SetAction(parse => DemoCommand.Run(DemoCommand.DefaultSamples(), DemoCommand.DefaultOutput()));
+
+// Our own handler turns input errors into one line; System.CommandLine's would print a stack trace.
+return CliErrors.Guard(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

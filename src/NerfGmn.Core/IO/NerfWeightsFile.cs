@@ -114,7 +114,7 @@ public static class NerfWeightsFile
                 throw new NerfFormatException(path, $"'{TriplaneKey}' has shape {tri.ShapeText}, expected (3, R, R, C)");
             int r = (int)tri.Shape[1], c = (int)tri.Shape[3];
             var (h, n) = InferMlp(p, 288 + c, path, hint);
-            return ArchitecturePresets.Triplane(resolution: r, channels: c, hidden: h, hiddenLayers: n, name: "triplane (inferred)");
+            return ArchitecturePresets.Triplane(resolution: r, channels: c, hidden: h, hiddenLayers: n, name: "triplane");
         }
         if (t.TryGetValue(EncodingParams, out var enc) && enc.Values.Length > 0)
         {
@@ -122,10 +122,10 @@ public static class NerfWeightsFile
             if (enc.Values.Length != paper.Hash!.TotalEntries * paper.Hash.Features)
                 throw new NerfFormatException(path, $"hash table of {enc.Values.Length} values is not the paper's (L=4, F=2, T=2^12 = 32768 values); its configuration cannot be inferred" + hint);
             var (h, n) = InferMlp(p, 16, path, hint);
-            return ArchitecturePresets.Hash(hidden: h, hiddenLayers: n, name: "hash (inferred)");
+            return ArchitecturePresets.Hash(hidden: h, hiddenLayers: n, name: "hash");
         }
         var (mh, mn) = InferMlp(p, 144, path, hint);
-        return ArchitecturePresets.Mlp(hidden: mh, hiddenLayers: mn, name: "mlp (inferred)");
+        return ArchitecturePresets.Mlp(hidden: mh, hiddenLayers: mn, name: "mlp");
     }
 
     /// <summary>Finds the (width, hidden-layer count) of a tcnn MLP with 16 outputs among common sizes.</summary>
@@ -158,7 +158,7 @@ public static class NerfWeightsFile
         if (layers.Count == 0) throw new NerfFormatException(path, "no 'layers.0.weight' entry");
         return new NerfArchitecture
         {
-            Name = "sequential (inferred)",
+            Name = "sequential",
             Family = NerfFamily.Mlp,
             Encoding = new EncodingSpec { Type = EncodingType.None, OutputDims = layers[0][1] },
             LinearLayers = layers.ToArray(),

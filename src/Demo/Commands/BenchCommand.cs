@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using NerfGmn.Benchmarks;
+using NerfGmn.Runtime;
+using Spectre.Console;
+
+namespace NerfGmn.Demo.Commands;
+
+/// <summary>
+/// <c>nerfgmn bench [--suite all|graph|runtime] [--out bench.json]</c>: medians, JSON output. The runtime suite runs
+/// two child processes, libtorch defaults ("before") and this project's settings ("after"), and reports both and
+/// their ratio from the one run.
+/// </summary>
+static class BenchCommand
+{
+    const string WorkerName = "bench-worker";
+
+    public static Command Create()
+    {
+        var suite = new Option<string>("--suite") { Description = "all, graph or runtime", DefaultValueFactory = _ => "all" };
+        suite.AcceptOnlyFromAmong("all", "graph", "runtime");
+        var output = new Option<string?>("--out", "-o") { Description = "write the results as JSON to this file" };
+        var cmd = new Command("bench", "Measure graph conversion and libtorch runtime settings (JSON, medians)") { suite, output };
+        cmd.SetAction(p =>
+        {
+            var results = new SortedDictionary<string, object>();
+            string s = p.GetValue(suite)!;
+            if (s is "all" or "graph")
+            {
+                AnsiConsole.MarkupLine("[grey]graph conversion…[/]");
+                foreach (var (k, v) in GraphBenchmark.Run()) results[k] = Math.Round(v, 3);
+            }
+            if (s is "all" or "runtime")
+            {
+                AnsiConsole.MarkupLine("[grey]runtime, libtorch defaults (child process)…[/]");
+                var before = RunWorker(tuned: false);
+                AnsiConsole.MarkupLine("[grey]runtime, tuned allocator/OpenMP (child process)…[/]");
+                var after = RunWorker(tuned: true);
+                foreach (var (k, v) in before) results[$"runtime.default.{k}"] = Math.Round(v, 3);
+                foreach (var (k, v) in after) results[$"runtime.tuned.{k}"] = Math.Round(v, 3);
+                foreach (var k in new[] { "alloc_fill_74mb_ms", "zeros_512_ms", "message_passing.train_ms_per_graph", "message_passing.fwd_ms_per_graph" })
+                    results[$"runtime.speedup.{k}"] = Math.Round(before[k] / after[k], 2);
+            }
+            string json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });
+            Console.WriteLine(json);
+            if (p.GetValue(output) is { } path) File.WriteAllText(path, json);
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Hidden: the measuring side of the runtime suite (prints JSON).</summary>
+    public static Command CreateWorker()
+    {
+        var cmd = new Command(WorkerName, "internal: runtime benchmark in this process") { Hidden = true };
+        cmd.SetAction(_ =>
+        {
+            var r = RuntimeBenchmark.Run(new RuntimeBenchmark.Options());
+            r["tuned"] = TorchRuntime.Tuned ? 1 : 0;
+            Console.WriteLine(JsonSerializer.Serialize(r));
+            return 0;
+        });
+        return cmd;
+    }
+
+    static Dictionary<string, double> RunWorker(bool tuned)
+    {
+        var psi = new ProcessStartInfo { RedirectStandardOutput = true, UseShellExecute = false };
+        string self = Environment.ProcessPath!;
+        psi.FileName = self;
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            psi.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);   // launched as 'dotnet nerfgmn.dll'
+        psi.ArgumentList.Add(WorkerName);
+        foreach (var v in new[] { "THP_MEM_ALLOC_ENABLE", "OMP_WAIT_POLICY", TorchRuntime.DisableVariable }) psi.Environment.Remove(v);
+        if (!tuned) psi.Environment[TorchRuntime.DisableVariable] = "1";
+        using var child = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the benchmark worker");
+        string stdout = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        if (child.ExitCode != 0) throw new InvalidOperationException($"benchmark worker failed (exit {child.ExitCode})");
+        var line = stdout.Split('\n').Last(l => l.TrimStart().StartsWith('{'));
+        var r = JsonSerializer.Deserialize<Dictionary<string, double>>(line)!;
+        if ((r["tuned"] == 1) != tuned) throw new InvalidOperationException("benchmark worker did not get the intended settings");
+        return r;
+    }
+}

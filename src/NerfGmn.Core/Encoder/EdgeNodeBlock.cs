@@ -1,0 +1,83 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Encoder;
+
+/// <summary>
+/// One directed message-passing block that updates edges, then nodes (gmnerf <c>EdgeMPNNDiT</c> around a PyG
+/// <c>MetaLayer</c>), with pre-LayerNorm and DiT-style residuals:
+/// edge g' = ReLU(W_E[ĥ_src; ĥ_dst; ĝ]); message m = ReLU(W_1[ĥ_src; g']); aggregate a = mean of m over the
+/// target's incoming edges; update h' = ReLU(W_2[ĥ; a]); then h += W_h·SiLU(h'), g += W_g·SiLU(g').
+/// Linear maps of node states are applied once per node and gathered per edge (W[x_s; ...] = (W_s x)[src] + ...).
+/// With <c>updateNodes = false</c> (the last block) only edges are updated, from un-normalised node states.
+/// </summary>
+public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
+{
+    readonly Linear edge_model;
+    readonly Linear? message, update, node_residual;
+    readonly LayerNorm? node_norm;
+    readonly LayerNorm edge_norm;
+    readonly Linear edge_residual;
+    readonly int _d;
+
+    public bool UpdatesNodes => message is not null;
+
+    public EdgeNodeBlock(int d, bool updateNodes) : base(nameof(EdgeNodeBlock))
+    {
+        _d = d;
+        edge_model = nn.Linear(3 * d, d);
+        if (updateNodes)
+        {
+            message = nn.Linear(2 * d, d);
+            update = nn.Linear(2 * d, d);
+            node_norm = nn.LayerNorm(d, eps: 1e-5);
+        }
+        edge_norm = nn.LayerNorm(d, eps: 1e-5);
+        if (updateNodes) node_residual = nn.Linear(d, d);
+        edge_residual = nn.Linear(d, d);
+        RegisterComponents();
+    }
+
+    public override (Tensor H, Tensor G) forward(BlockInput input)
+    {
+        var (h, g, src, dst, inverseInDegree) = (input.H, input.G, input.Source, input.Target, input.InverseInDegree);
+        var hn = node_norm is null ? h : node_norm.forward(h);
+        var gn = edge_norm.forward(g);
+
+        var gNew = EdgeModel(hn, gn, src, dst);
+        if (message is null)
+            return (h, g + edge_residual.forward(nn.functional.silu(gNew)));
+
+        var m = Message(hn, gNew, src);
+        var a = Aggregate(m, dst, h.shape[0], inverseInDegree);
+        var hNew = Update(hn, a);
+        return (h + node_residual!.forward(nn.functional.silu(hNew)), g + edge_residual.forward(nn.functional.silu(gNew)));
+    }
+
+    Tensor EdgeModel(Tensor hn, Tensor gn, Tensor src, Tensor dst)
+    {
+        int d = _d;
+        var w = edge_model.weight!;
+        var fromSource = nn.functional.linear(hn, w[.., 0..d]).index_select(0, src);
+        var fromTarget = nn.functional.linear(hn, w[.., d..(2 * d)]).index_select(0, dst);
+        return (nn.functional.linear(gn, w[.., (2 * d)..(3 * d)], edge_model.bias) + fromSource + fromTarget).relu();
+    }
+
+    Tensor Message(Tensor hn, Tensor gNew, Tensor src)
+    {
+        int d = _d;
+        var w = message!.weight!;
+        var fromSource = nn.functional.linear(hn, w[.., 0..d]).index_select(0, src);
+        return (nn.functional.linear(gNew, w[.., d..(2 * d)], message.bias) + fromSource).relu();
+    }
+
+    /// <summary>Mean over incoming edges (0 for nodes without any), by index_add_ over destination-sorted edges.</summary>
+    static Tensor Aggregate(Tensor m, Tensor dst, long nodes, Tensor inverseInDegree) =>
+        zeros(nodes, m.shape[1], dtype: m.dtype).index_add_(0, dst, m, 1.0) * inverseInDegree;
+
+    Tensor Update(Tensor hn, Tensor aggregated) => update!.forward(cat([hn, aggregated], 1)).relu();
+}
+
+/// <summary>Node and edge states plus the graph structure a block needs.</summary>
+public sealed record BlockInput(Tensor H, Tensor G, Tensor Source, Tensor Target, Tensor InverseInDegree);

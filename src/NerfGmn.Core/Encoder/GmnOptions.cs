@@ -1,0 +1,23 @@
+namespace NerfGmn.Encoder;
+
+/// <summary>Size of the Graph Meta-Network encoder. The paper's: d = 128, 4 blocks, 1024-d embedding (814,464 parameters).</summary>
+public sealed record GmnOptions
+{
+    /// <summary>Hidden width d of node and edge states.</summary>
+    public int HiddenDim { get; init; } = 128;
+    /// <summary>Embedding size.</summary>
+    public int OutputDim { get; init; } = 1024;
+    /// <summary>Message-passing blocks; all but the last update nodes and edges, the last updates edges only.</summary>
+    public int Layers { get; init; } = 4;
+    /// <summary>Embedding-table sizes; keep 18 and 15 to load reference checkpoints.</summary>
+    public int NodeTypes { get; init; } = Graphs.NodeType.Count;
+    public int EdgeTypes { get; init; } = Graphs.EdgeType.Count;
+
+    public static readonly GmnOptions Paper = new();
+
+    public void Validate()
+    {
+        if (HiddenDim < 1 || OutputDim < 1 || Layers < 1 || NodeTypes < 1 || EdgeTypes < 1)
+            throw new ArgumentException($"invalid GMN size: d={HiddenDim}, out={OutputDim}, layers={Layers}");
+    }
+}

@@ -1,0 +1,37 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Training;
+
+/// <summary>
+/// SigLIP contrastive loss as gmnerf computes it: rows L2-normalised (no ε), logits = exp(t′)·X̂Ŷᵀ + b,
+/// labels +1 on the diagonal and −1 elsewhere, L = −Σ log σ(z ⊙ logits) / n (n = rows). t′ (init ln 10) and b
+/// (init −10) are learned.
+/// </summary>
+public sealed class SigLipLoss : nn.Module<Tensor, Tensor, Tensor>
+{
+    readonly Parameter t_prime, bias;
+
+    public SigLipLoss(double tPrime = 2.302585092994046, double b = -10.0) : base(nameof(SigLipLoss))
+    {
+        t_prime = new Parameter(tensor((float)tPrime));
+        bias = new Parameter(tensor((float)b));
+        RegisterComponents();
+    }
+
+    public Parameter TPrime => t_prime;
+    public Parameter Bias => bias;
+
+    /// <param name="x">[n, d] embeddings of the first architecture of each pair.</param>
+    /// <param name="y">[n, d] embeddings of the second architecture.</param>
+    public override Tensor forward(Tensor x, Tensor y)
+    {
+        var xn = x / x.norm(1, keepdim: true);
+        var yn = y / y.norm(1, keepdim: true);
+        var logits = t_prime.exp() * xn.matmul(yn.t()) + bias;
+        long n = x.shape[0];
+        var labels = 2 * eye(n, dtype: x.dtype, device: x.device) - 1;
+        return -nn.functional.logsigmoid(labels * logits).sum() / n;
+    }
+}

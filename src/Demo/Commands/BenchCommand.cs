@@ -18,8 +18,8 @@ static class BenchCommand
 
     public static Command Create()
     {
-        var suite = new Option<string>("--suite") { Description = "all, graph or runtime", DefaultValueFactory = _ => "all" };
-        suite.AcceptOnlyFromAmong("all", "graph", "runtime");
+        var suite = new Option<string>("--suite") { Description = "all, graph, encoder or runtime", DefaultValueFactory = _ => "all" };
+        suite.AcceptOnlyFromAmong("all", "graph", "encoder", "runtime");
         var output = new Option<string?>("--out", "-o") { Description = "write the results as JSON to this file" };
         var cmd = new Command("bench", "Measure graph conversion and libtorch runtime settings (JSON, medians)") { suite, output };
         cmd.SetAction(p =>
@@ -30,6 +30,24 @@ static class BenchCommand
             {
                 AnsiConsole.MarkupLine("[grey]graph conversion…[/]");
                 foreach (var (k, v) in GraphBenchmark.Run()) results[k] = Math.Round(v, 3);
+            }
+            if (s is "all" or "encoder")
+            {
+                double gflops = RuntimeBenchmark.MatmulGflops();
+                results["matmul_gflops"] = Math.Round(gflops, 1);
+                var encoders = new Dictionary<string, NerfGmn.Encoder.GmnOptions>
+                {
+                    ["encoder"] = NerfGmn.Encoder.GmnOptions.Paper,
+                    ["encoder_cpu_preset"] = NerfGmn.Encoder.GmnPresets.Cpu,
+                };
+                foreach (var (k, v) in EncoderBenchmark.Run(encoders, progress: m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}…[/]")))
+                {
+                    results[k] = Math.Round(v, 3);
+                    // Matmul-normalised time: ms per graph × GFLOP/s ÷ 1000 (machine speed cancels).
+                    if (k.EndsWith("_ms_per_graph")) results[k.Replace("_ms_per_graph", "_normalized")] = Math.Round(v * gflops / 1000, 2);
+                }
+                results["decoder_points_per_s"] = Math.Round(EncoderBenchmark.DecoderPointsPerSecond(NerfGmn.Decoder.ImplicitDecoderOptions.Paper));
+                results["peak_rss_mb"] = Math.Round(BenchmarkStats.PeakRssMb(), 1);
             }
             if (s is "all" or "runtime")
             {

@@ -13,6 +13,9 @@ public sealed record GmnOptions
     public int NodeTypes { get; init; } = Graphs.NodeType.Count;
     public int EdgeTypes { get; init; } = Graphs.EdgeType.Count;
 
+    /// <summary>Recompute block activations in the backward pass instead of storing them (training memory ÷ ~3).</summary>
+    public bool Checkpointing { get; init; } = true;
+
     public static readonly GmnOptions Paper = new();
 
     public void Validate()

@@ -52,14 +52,15 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         var (h0, g0) = pre_encoder.forward((x, ea));
         var h = node_embed.forward(h0);
         var g = edge_embed.forward(g0);
-        foreach (var block in blocks) (h, g) = block.forward(new BlockInput(h, g, src, dst, inverseInDegree));
+        // Checkpoint blocks while training: their activations dominate memory on large graphs.
+        bool checkpoint = Options.Checkpointing && is_grad_enabled() && training;
+        foreach (var block in blocks)
+        {
+            var input = new BlockInput(h, g, src, dst, inverseInDegree);
+            (h, g) = checkpoint ? BlockCheckpoint.Apply(block, input) : block.forward(input);
+        }
         var gOut = final_linear.forward(final_norm.forward(g));
-        var r = readout.forward(gOut).relu();
-
-        var sums = zeros(batch.GraphCount, r.shape[1], dtype: dtype, device: device).index_add_(0, edgeGraph, r, 1.0);
-        var counts = zeros(batch.GraphCount, dtype: dtype, device: device)
-            .index_add_(0, edgeGraph, ones(edgeGraph.shape[0], dtype: dtype, device: device), 1.0).clamp_min(1);
-        return (sums / counts.unsqueeze(1)).MoveToOuterDisposeScope();
+        return EdgeReadout.Apply(gOut, readout.weight!, readout.bias!, edgeGraph, batch.GraphCount).MoveToOuterDisposeScope();
     }
 
     static (Tensor X, Tensor EdgeAttr, Tensor Src, Tensor Dst, Tensor EdgeGraph) Prepare(GraphBatch batch, ScalarType dtype, Device device)

@@ -1,0 +1,74 @@
+using NerfGmn.Architectures;
+using NerfGmn.Decoder;
+using NerfGmn.Encoder;
+using NerfGmn.Graphs;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Benchmarks;
+
+/// <summary>
+/// GMN encoder forward and training-step times on paper-size graphs (batches of 8, AdamW), and decoder throughput.
+/// Keys follow the project's bench JSON names: <c>encoder.&lt;mlp|tri|hash&gt;.fwd_ms_per_graph</c>,
+/// <c>.train_ms_per_graph</c>, the same under <c>encoder_cpu_preset.</c>, <c>decoder_points_per_s</c>.
+/// </summary>
+public static class EncoderBenchmark
+{
+    public static Dictionary<string, double> Run(IReadOnlyDictionary<string, GmnOptions> encoders, int runs = 3, Action<string>? progress = null)
+    {
+        var result = new Dictionary<string, double>();
+        var families = new (string Key, string Preset)[] { ("mlp", "mlp"), ("tri", "triplane"), ("hash", "hash") };
+        var graphs = families.ToDictionary(f => f.Key, f => Enumerable.Range(0, 8)
+            .Select(s => ParameterGraphBuilder.Build(GraphBenchmark.RandomWeights(ArchitecturePresets.Get(f.Preset), s))).ToList());
+        foreach (var (prefix, options) in encoders)
+        {
+            manual_seed(0);
+            using var gmn = new GraphMetaNetwork(options);
+            var optimizer = optim.AdamW(gmn.parameters(), lr: 1e-4, weight_decay: 1e-2);
+            foreach (var (key, _) in families)
+            {
+                progress?.Invoke($"{prefix}.{key}");
+                using var batch = GraphBatch.From(graphs[key]);
+                gmn.eval();
+                double fwd = BenchmarkStats.MedianMs(() =>
+                {
+                    using var scope = NewDisposeScope();
+                    using var _ = no_grad();
+                    gmn.forward(batch);
+                }, runs, 1);
+                gmn.train();
+                double train = BenchmarkStats.MedianMs(() =>
+                {
+                    using var scope = NewDisposeScope();
+                    optimizer.zero_grad();
+                    var z = gmn.forward(batch);
+                    z.square().mean().backward();
+                    optimizer.step();
+                }, runs, 1);
+                result[$"{prefix}.{key}.fwd_ms_per_graph"] = fwd / 8;
+                result[$"{prefix}.{key}.train_ms_per_graph"] = train / 8;
+            }
+            result[$"{prefix}.parameters"] = gmn.ParameterCount;
+        }
+        return result;
+    }
+
+    /// <summary>Decoder forward+backward query points per second (one NeRF batch of 8 × 4,096 points).</summary>
+    public static double DecoderPointsPerSecond(ImplicitDecoderOptions options, int runs = 3)
+    {
+        manual_seed(0);
+        using var decoder = new ImplicitDecoder(options);
+        using var emb = randn(8, options.EmbeddingDim);
+        using var pts = rand(8, 4096, 3) * 1.4f - 0.7f;
+        var optimizer = optim.AdamW(decoder.parameters(), lr: 1e-4);
+        double ms = BenchmarkStats.MedianMs(() =>
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var (rgb, sigma) = decoder.forward((emb, pts));
+            (rgb.mean() + sigma.mean()).backward();
+            optimizer.step();
+        }, runs, 1);
+        return 8 * 4096 / (ms / 1000);
+    }
+}

@@ -41,6 +41,14 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
 
     public override (Tensor H, Tensor G) forward(BlockInput input)
     {
+        // Own scope: intermediates are released as soon as autograd no longer needs them.
+        using var scope = NewDisposeScope();
+        var (h, g) = Step(input);
+        return (h.MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
+    }
+
+    (Tensor H, Tensor G) Step(BlockInput input)
+    {
         var (h, g, src, dst, inverseInDegree) = (input.H, input.G, input.Source, input.Target, input.InverseInDegree);
         var hn = node_norm is null ? h : node_norm.forward(h);
         var gn = edge_norm.forward(g);

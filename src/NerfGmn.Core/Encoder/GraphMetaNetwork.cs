@@ -49,18 +49,33 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         var inDegree = zeros(n, dtype: dtype, device: device).index_add_(0, dst, ones(dst.shape[0], dtype: dtype, device: device), 1.0);
         var inverseInDegree = inDegree.clamp_min(1).reciprocal().unsqueeze(1);
 
-        var (h0, g0) = pre_encoder.forward((x, ea));
-        var h = node_embed.forward(h0);
-        var g = edge_embed.forward(g0);
-        // Checkpoint blocks while training: their activations dominate memory on large graphs.
+        // While training, checkpoint the pre-encoder, every block and the readout: their activations dominate memory.
         bool checkpoint = Options.Checkpointing && is_grad_enabled() && training;
+        Tensor[] Segment(Func<Tensor[], Tensor[]> f, params Tensor[] inputs) => checkpoint ? ActivationCheckpoint.Run(f, inputs) : f(inputs);
+
+        // Segments read every tensor from their argument list (never from a closure): a checkpoint re-runs them in
+        // the backward pass, after this method's dispose scope has released its own handles.
+        var hg = Segment(t =>
+        {
+            var (h0, g0) = pre_encoder.forward((t[0], t[1]));
+            return [node_embed.forward(h0), edge_embed.forward(g0)];
+        }, x, ea);
+        var (h, g) = (hg[0], hg[1]);
         foreach (var block in blocks)
         {
-            var input = new BlockInput(h, g, src, dst, inverseInDegree);
-            (h, g) = checkpoint ? BlockCheckpoint.Apply(block, input) : block.forward(input);
+            var b = block;
+            var outputs = Segment(t =>
+            {
+                var (nh, ng) = b.forward(new BlockInput(t[0], t[1], t[2], t[3], t[4]));
+                return b.UpdatesNodes ? [nh, ng] : [ng];
+            }, h, g, src, dst, inverseInDegree);
+            if (b.UpdatesNodes) (h, g) = (outputs[0], outputs[1]);
+            else g = outputs[0];
         }
-        var gOut = final_linear.forward(final_norm.forward(g));
-        return EdgeReadout.Apply(gOut, readout.weight!, readout.bias!, edgeGraph, batch.GraphCount).MoveToOuterDisposeScope();
+        long graphs = batch.GraphCount;
+        return Segment(t => [EdgeReadout.Apply(final_linear.forward(final_norm.forward(t[0])), readout.weight!, readout.bias!, t[1], graphs)],
+                g, edgeGraph)[0]
+            .MoveToOuterDisposeScope();
     }
 
     static (Tensor X, Tensor EdgeAttr, Tensor Src, Tensor Dst, Tensor EdgeGraph) Prepare(GraphBatch batch, ScalarType dtype, Device device)

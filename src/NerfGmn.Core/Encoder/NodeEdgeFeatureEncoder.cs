@@ -8,8 +8,8 @@ namespace NerfGmn.Encoder;
 /// The GMN pre-encoder (gmnerf <c>NodeEdgeFeatEncoder</c>). Nodes: [sin(Lin(layer)); sin(Lin(neuron index));
 /// Emb(type)] → Linear(3d→d). Edges: [sin(Lin(value)); sin(Lin(layer)); Emb(type); sin(Lin₃(position))] →
 /// Linear(4d→d). No activation after the projections.
-/// Edge layer and type take few distinct values, so their share of the projection is computed once per value and
-/// gathered (same math as projecting the concatenation).
+/// Edge layer and type take few distinct values, and every Linear edge has the same position, so those shares of the
+/// projection are computed once per value and gathered (same math as projecting the concatenation).
 /// </summary>
 public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAttr), (Tensor H, Tensor G)>
 {
@@ -35,6 +35,7 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
 
     public override (Tensor H, Tensor G) forward((Tensor X, Tensor EdgeAttr) input)
     {
+        using var scope = NewDisposeScope();
         var (x, ea) = input;
         var nodeFeatures = cat([
             node_layer.forward(x[.., 0..1]).sin(),
@@ -45,9 +46,21 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
 
         var w = edge_proj.weight!;
         int d = _d;
-        // Continuous parts per edge.
-        var g = nn.functional.linear(edge_value.forward(ea[.., 0..1]).sin(), w[.., 0..d], edge_proj.bias)
-              + nn.functional.linear(edge_position.forward(ea[.., 3..6]).sin(), w[.., (3 * d)..(4 * d)]);
+        // Value: continuous, per edge.
+        var g = nn.functional.linear(edge_value.forward(ea[.., 0..1]).sin(), w[.., 0..d], edge_proj.bias);
+        // Position: every Linear edge has (−1, −1, −1), so that row is projected once; only grid edges (tri-plane,
+        // hash) are projected one by one. (unique(dim: 0) would cost more than it saves.)
+        var positionWeight = w[.., (3 * d)..(4 * d)];
+        var pos = ea[.., 3..6];
+        var gridEdges = pos.ne(-1f).any(1).nonzero().squeeze(1);
+        var defaultRow = nn.functional.linear(edge_position.forward(full(1, 3, -1f, dtype: pos.dtype, device: pos.device)).sin(), positionWeight);
+        var positionPart = defaultRow.expand(pos.shape[0], d);
+        if (gridEdges.shape[0] > 0)
+        {
+            var gridPart = nn.functional.linear(edge_position.forward(pos.index_select(0, gridEdges)).sin(), positionWeight);
+            positionPart = positionPart.index_copy(0, gridEdges, gridPart);
+        }
+        g = g + positionPart;
         // Layer: project each distinct value once, then gather.
         var (layers, layerIndex, _) = unique(ea[.., 1], sorted: true, return_inverse: true);
         var layerTable = nn.functional.linear(edge_layer.forward(layers.unsqueeze(1)).sin(), w[.., d..(2 * d)]);
@@ -55,6 +68,6 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
         // Type: project the (small) embedding table once, then gather.
         var typeTable = nn.functional.linear(edge_type.weight!, w[.., (2 * d)..(3 * d)]);
         g = g + typeTable.index_select(0, ea[.., 2].to_type(ScalarType.Int64));
-        return (h, g);
+        return (h.MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
     }
 }

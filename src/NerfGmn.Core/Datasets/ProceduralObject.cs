@@ -51,6 +51,14 @@ public sealed class ProceduralObject
         return (values, indices);
     }
 
+    /// <summary>Density σ = σ_max·sigmoid(−sdf/ε) at world points [P, 3] (float32 out).</summary>
+    public Tensor Density(Tensor points)
+    {
+        using var scope = NewDisposeScope();
+        var (sdf, _) = Distance(points.to_type(ScalarType.Float64));
+        return (MaxDensity * (-sdf / Softness).sigmoid()).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Ground-truth field at world points [P, 3] (any float dtype): rgb [P, 3] and σ [P], float32.</summary>
     public (Tensor Rgb, Tensor Sigma) Field(Tensor points)
     {

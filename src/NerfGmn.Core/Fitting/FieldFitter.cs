@@ -24,30 +24,34 @@ public static class FieldFitter
 {
     public delegate (Tensor Rgb, Tensor Sigma) TrueField(Tensor points);
 
-    /// <summary>Samples a field: <paramref name="uniform"/> points in the box and up to <paramref name="surface"/>
-    /// points within <paramref name="band"/> of where σ crosses half its maximum (found by rejection).</summary>
-    public static FieldSamples Sample(TrueField field, double maxDensity, Generator generator, int uniform = 65536, int surface = 65536, double band = 0.03)
+    /// <summary>
+    /// Samples a field with a known signed distance: <paramref name="uniform"/> points in the box, and
+    /// <paramref name="surface"/> points projected onto the zero level set (p ← p − sdf·∇sdf, twice) then jittered by
+    /// up to ±<paramref name="band"/>, so the density transition and the colours at the surface are densely covered.
+    /// </summary>
+    public static FieldSamples Sample(TrueField field, Func<Tensor, Tensor> sdf, Generator generator, int uniform = 32768, int surface = 49152, double band = 0.03)
     {
         using var scope = NewDisposeScope();
         var up = rand([uniform, 3], generator: generator) * 1.4f - 0.7f;
         var (ur, us) = field(up);
-        // Near-surface: candidates whose density is between 1% and 99% of the maximum, jittered by ±band.
-        var candidates = new List<Tensor>();
-        long found = 0;
-        for (int round = 0; round < 40 && found < surface; round++)
+        var p = (rand([surface, 3], generator: generator) * 1.4f - 0.7f).to_type(ScalarType.Float64);
+        const double h = 1e-3;
+        for (int iteration = 0; iteration < 3; iteration++)
         {
-            var c = rand([65536, 3], generator: generator) * 1.4f - 0.7f;
-            var (_, cs) = field(c);
-            var shell = cs.gt(0.01 * maxDensity).logical_and(cs.lt(0.99 * maxDensity)).nonzero().squeeze(1);
-            // Interior points help too (they pin the density plateau); keep a few.
-            var interior = cs.ge(0.99 * maxDensity).nonzero().squeeze(1);
-            var pick = cat([c.index_select(0, shell), c.index_select(0, interior.narrow(0, 0, Math.Min(interior.shape[0], shell.shape[0] / 2 + 16)))], 0);
-            candidates.Add(pick);
-            found += pick.shape[0];
+            var d = sdf(p);
+            var grads = new List<Tensor>(3);
+            for (int a = 0; a < 3; a++)
+            {
+                var e = zeros(3, dtype: ScalarType.Float64); e[a] = h;
+                grads.Add((sdf(p + e) - sdf(p - e)) / (2 * h));
+            }
+            var n = stack(grads, 1);
+            n = n / n.norm(1, keepdim: true).clamp_min(1e-9);
+            p = p - d.unsqueeze(1) * n;
         }
-        var surf = candidates.Count > 0 ? cat(candidates, 0) : up.narrow(0, 0, 1);
-        if (surf.shape[0] > surface) surf = surf.narrow(0, 0, surface);
-        surf = (surf + (rand(surf.shape, generator: generator) * 2 - 1) * (float)band).clamp(-0.7f, 0.7f);
+        var jitter = (rand([surface, 3], generator: generator, dtype: ScalarType.Float64) * 2 - 1) * band
+                     * rand([surface, 1], generator: generator, dtype: ScalarType.Float64);   // denser close to the surface
+        var surf = (p + jitter).clamp(-0.7, 0.7).to_type(ScalarType.Float32);
         var (sr, ss) = field(surf);
         return new FieldSamples(up.MoveToOuterDisposeScope(), ur.MoveToOuterDisposeScope(), us.MoveToOuterDisposeScope(),
             surf.MoveToOuterDisposeScope(), sr.MoveToOuterDisposeScope(), ss.MoveToOuterDisposeScope());

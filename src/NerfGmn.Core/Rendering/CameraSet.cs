@@ -45,6 +45,24 @@ public sealed class CameraSet
         }
     }
 
+    /// <summary>Writes a Blender-style transforms JSON (4-space indent, as the real files), atomically.</summary>
+    public void Save(string path)
+    {
+        var doc = new
+        {
+            camera_angle_x = CameraAngleX,
+            frames = Frames.Select(f => new
+            {
+                file_path = f.FilePath,
+                rotation = 0.17453292519943295,
+                transform_matrix = Enumerable.Range(0, 4).Select(r => f.CameraToWorld.Skip(4 * r).Take(4).ToArray()).ToArray(),
+            }).ToArray(),
+        };
+        string tmp = path + ".tmp-" + Environment.ProcessId;
+        File.WriteAllText(tmp, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, IndentSize = 4 }));
+        File.Move(tmp, path, overwrite: true);
+    }
+
     /// <summary>Focal length in pixels for an image <paramref name="width"/> wide.</summary>
     public double Focal(int width) => 0.5 * width / Math.Tan(0.5 * CameraAngleX);
 
@@ -78,4 +96,47 @@ public sealed class CameraSet
         var o = m[..3, 3].unsqueeze(0).expand(d.shape[0], 3).contiguous();
         return (o.MoveToOuterDisposeScope(), d.MoveToOuterDisposeScope());
     }
+}
+
+/// <summary>Camera rigs for rendering datasets.</summary>
+public static class CameraRigs
+{
+    /// <summary>ShapenetRender's horizontal field of view (radians).</summary>
+    public const double ShapenetCameraAngleX = 0.8575560548920328;
+
+    /// <summary>
+    /// 36 views as in ShapenetRender: azimuth every 10° with ±3° jitter, elevation 5°–33°, distance 1.15–1.7,
+    /// looking at the origin, z-up, camera-to-world in the OpenGL convention.
+    /// </summary>
+    public static CameraSet Shapenet(Random rng, int views = 36, string folder = "train")
+    {
+        var frames = new List<CameraFrame>(views);
+        for (int i = 0; i < views; i++)
+        {
+            double az = (i * 360.0 / views + (rng.NextDouble() * 6 - 3)) * Math.PI / 180;
+            double el = (5 + rng.NextDouble() * 28) * Math.PI / 180;
+            double r = 1.15 + rng.NextDouble() * 0.55;
+            var position = new[] { r * Math.Cos(el) * Math.Cos(az), r * Math.Cos(el) * Math.Sin(az), r * Math.Sin(el) };
+            frames.Add(new CameraFrame($"./{folder}/{i:00}", LookAt(position, [0, 0, 0], [0, 0, 1])));
+        }
+        return new CameraSet(ShapenetCameraAngleX, frames);
+    }
+
+    /// <summary>Camera-to-world matrix (row-major 4×4) of a camera at <paramref name="eye"/> looking at <paramref name="target"/>; the camera looks along −z.</summary>
+    public static double[] LookAt(double[] eye, double[] target, double[] up)
+    {
+        double[] f = Normalize([target[0] - eye[0], target[1] - eye[1], target[2] - eye[2]]);
+        double[] right = Normalize(Cross(f, up));
+        double[] u = Cross(right, f);
+        return
+        [
+            right[0], u[0], -f[0], eye[0],
+            right[1], u[1], -f[1], eye[1],
+            right[2], u[2], -f[2], eye[2],
+            0, 0, 0, 1,
+        ];
+    }
+
+    static double[] Cross(double[] a, double[] b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+    static double[] Normalize(double[] v) { double n = Math.Sqrt(v.Sum(x => x * x)); return v.Select(x => x / n).ToArray(); }
 }

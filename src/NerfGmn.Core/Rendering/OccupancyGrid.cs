@@ -1,4 +1,5 @@
 using NerfGmn.IO;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NerfGmn.Rendering;
@@ -21,6 +22,68 @@ public sealed class OccupancyGrid
         if (occupied.LongLength != (long)resolution * resolution * resolution)
             throw new ArgumentException("occupied must have resolution³ cells", nameof(occupied));
         Roi = roi; Resolution = resolution; Occupied = occupied;
+    }
+
+    /// <summary>nf2vec's grid: 96³ over the scene box stored in fp16 (±0.7 reads back as ±0.7001953125).</summary>
+    public static float[] DefaultRoi => [(float)(Half)(-0.7f), (float)(Half)(-0.7f), (float)(Half)(-0.7f), (float)(Half)0.7f, (float)(Half)0.7f, (float)(Half)0.7f];
+
+    /// <summary>
+    /// Occupancy of a field: σ·Δ &gt; <paramref name="threshold"/> at the cell centres, dilated by one cell (26-neighbourhood)
+    /// so the grid boundary keeps away from non-negligible density.
+    /// </summary>
+    /// <param name="candidates">Optional: only these cells (flat x-major indices) are evaluated; the others count as empty.</param>
+    public static OccupancyGrid FromDensity(Func<Tensor, Tensor> density, int resolution = 96, double step = 0.002368038287386298,
+        double threshold = 0.01, int dilation = 1, float[]? roi = null, Tensor? candidates = null)
+    {
+        roi ??= DefaultRoi;
+        using var scope = NewDisposeScope();
+        var idx = arange(resolution, dtype: ScalarType.Float32);
+        var grid = meshgrid([idx, idx, idx], indexing: "ij");
+        var cells = stack(grid, -1).reshape(-1, 3);
+        var lo = tensor(roi[..3]); var hi = tensor(roi[3..]);
+        var centres = lo + (cells + 0.5f) / resolution * (hi - lo);
+        if (candidates is not null) centres = centres.index_select(0, candidates);
+        var occupied = new List<Tensor>();
+        using (no_grad())
+            for (long start = 0; start < centres.shape[0]; start += 65536)
+            {
+                var chunk = centres.narrow(0, start, Math.Min(65536, centres.shape[0] - start));
+                occupied.Add(density(chunk).to_type(ScalarType.Float64).mul(step).gt(threshold));
+            }
+        var flatOcc = occupied.Count > 0 ? cat(occupied, 0) : zeros(0, dtype: ScalarType.Bool);
+        if (candidates is not null)
+            flatOcc = zeros((long)resolution * resolution * resolution, dtype: ScalarType.Bool).index_put_(flatOcc, candidates);
+        var occ = flatOcc.reshape(1, 1, resolution, resolution, resolution).to_type(ScalarType.Float32);
+        if (dilation > 0)
+            occ = nn.functional.max_pool3d(occ, [2 * dilation + 1, 2 * dilation + 1, 2 * dilation + 1], [1, 1, 1], [dilation, dilation, dilation], [1, 1, 1], false);
+        var flat = occ.reshape(-1).gt(0.5f).data<bool>().ToArray();
+        return new OccupancyGrid(roi, resolution, flat);
+    }
+
+    /// <summary>Flat indices of the occupied cells after dilating by <paramref name="cells"/> (a search region for <see cref="FromDensity"/>).</summary>
+    public Tensor DilatedIndices(int cells)
+    {
+        using var scope = NewDisposeScope();
+        var occ = tensor(Occupied).reshape(1, 1, Resolution, Resolution, Resolution).to_type(ScalarType.Float32);
+        int k = 2 * cells + 1;
+        var dilated = nn.functional.max_pool3d(occ, [k, k, k], [1, 1, 1], [cells, cells, cells], [1, 1, 1], false);
+        return dilated.reshape(-1).gt(0.5f).nonzero().squeeze(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Writes a <c>grid.pth</c> in nf2vec's keys (<c>_roi_aabb</c> fp16[6], <c>_binary</c> bool, <c>resolution</c> fp16[3]).
+    /// <c>_binary</c> is stored dense (R, R, R): TorchSharp cannot pickle sparse tensors; torch.load and the
+    /// reference loaders' <c>.to_dense()</c> accept it.
+    /// </summary>
+    public void Save(string path)
+    {
+        using var roi = tensor(Roi).to_type(ScalarType.Float16);
+        using var binary = tensor(Occupied).reshape(Resolution, Resolution, Resolution);
+        using var res = full(3, (float)Resolution).to_type(ScalarType.Float16);
+        var dict = new System.Collections.Hashtable { ["_roi_aabb"] = roi, ["_binary"] = binary, ["resolution"] = res };
+        string tmp = path + ".tmp-" + Environment.ProcessId;
+        TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(tmp, dict);
+        File.Move(tmp, path, overwrite: true);
     }
 
     public static OccupancyGrid Load(string path)

@@ -42,18 +42,44 @@ public sealed class RgbaImage
         return rgb;
     }
 
+    /// <summary>Writes this RGBA image as an 8-bit PNG (straight alpha), atomically.</summary>
+    public void Save(string path)
+    {
+        var bytes = new byte[Pixels.Length];
+        for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)Math.Round(Math.Clamp(Pixels[i], 0f, 1f) * 255f);
+        WritePng(path, bytes, Width, Height);
+    }
+
+    /// <summary>An RGBA image from a render: colour on black C and opacity A → straight alpha (C/A, A).</summary>
+    public static RgbaImage FromRender(float[] colorOnBlack, float[] opacity, int width, int height)
+    {
+        var px = new float[width * height * 4];
+        for (int p = 0; p < width * height; p++)
+        {
+            float a = opacity[p];
+            for (int c = 0; c < 3; c++) px[4 * p + c] = a > 1e-6f ? Math.Clamp(colorOnBlack[3 * p + c] / a, 0f, 1f) : 0f;
+            px[4 * p + 3] = Math.Clamp(a, 0f, 1f);
+        }
+        return new RgbaImage(width, height, px);
+    }
+
     /// <summary>Writes an RGB [H·W·3] image (values clamped to [0, 1]) as an 8-bit PNG, atomically.</summary>
     public static void SaveRgb(string path, float[] rgb, int width, int height)
     {
-        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var bitmap = new SKBitmap(info);
         var bytes = new byte[width * height * 4];
         for (int p = 0; p < width * height; p++)
         {
             for (int c = 0; c < 3; c++) bytes[4 * p + c] = (byte)Math.Round(Math.Clamp(rgb[3 * p + c], 0f, 1f) * 255f);
             bytes[4 * p + 3] = 255;
         }
-        System.Runtime.InteropServices.Marshal.Copy(bytes, 0, bitmap.GetPixels(), bytes.Length);
+        WritePng(path, bytes, width, height);
+    }
+
+    static void WritePng(string path, byte[] rgba, int width, int height)
+    {
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(info);
+        System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
         string tmp = path + ".tmp-" + Environment.ProcessId;

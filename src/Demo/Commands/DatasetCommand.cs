@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Diagnostics;
+using NerfGmn.Datasets;
+using NerfGmn.Fitting;
+using Spectre.Console;
+
+namespace NerfGmn.Demo.Commands;
+
+/// <summary><c>nerfgmn dataset build --recipe shapes13 --out DIR [--objects-per-class N] [--seed S] [--shard i/n] …</c></summary>
+static class DatasetCommand
+{
+    public static Command Create()
+    {
+        var recipe = new Option<string>("--recipe") { Description = "procedural recipe", DefaultValueFactory = _ => "shapes13" };
+        var output = new Option<string>("--out", "-o") { Description = "dataset root", Required = true };
+        var perClass = new Option<int>("--objects-per-class") { Description = "objects per class (split ≈ 30:4:10 train:val:test at 44)", DefaultValueFactory = _ => 44 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var shard = new Option<string>("--shard") { Description = "i/n: build objects with index % n == i", DefaultValueFactory = _ => "0/1" };
+        var imageSize = new Option<int>("--image-size") { Description = "ground-truth view resolution", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "fitting steps per NeRF", DefaultValueFactory = _ => new FieldFitOptions().Steps };
+        var batch = new Option<int>("--fit-batch") { Description = "NeRFs fitted together", DefaultValueFactory = _ => 8 };
+        var minPsnr = new Option<double>("--min-psnr") { Description = "quality gate (dB)", DefaultValueFactory = _ => 22 };
+        var pth = new Option<bool>("--pth") { Description = "also write gmnerf nerf_weights.pth files" };
+        var archs = new Option<string?>("--archs") { Description = "comma-separated architecture folders (default: mlp,triplane,hash + unseen variants for test objects)" };
+        var classes = new Option<string?>("--classes") { Description = "comma-separated classes (default: all 13)" };
+        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, output, perClass, seed, shard, imageSize, steps, batch, minPsnr, pth, archs, classes };
+        build.SetAction((p, cancel) =>
+        {
+            var shardParts = p.GetValue(shard)!.Split('/');
+            if (shardParts.Length != 2 || !int.TryParse(shardParts[0], out int si) || !int.TryParse(shardParts[1], out int sn))
+                throw new ArgumentException($"--shard '{p.GetValue(shard)}' must be i/n");
+            var options = new DatasetBuildOptions
+            {
+                Recipe = p.GetValue(recipe)!, Root = p.GetValue(output)!, ObjectsPerClass = p.GetValue(perClass), Seed = p.GetValue(seed),
+                ShardIndex = si, ShardCount = sn, ImageSize = p.GetValue(imageSize), FitBatch = p.GetValue(batch),
+                Fit = new FieldFitOptions { Steps = p.GetValue(steps) }, MinPsnr = p.GetValue(minPsnr), WritePth = p.GetValue(pth),
+                Architectures = p.GetValue(archs)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Classes = p.GetValue(classes)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            };
+            options.Validate();
+            var builder = new DatasetBuilder(options);
+            var (train, val, test) = options.SplitCounts();
+            AnsiConsole.MarkupLineInterpolated($"[bold]{options.Recipe}[/] → [blue]{options.Root}[/]: {train}/{val}/{test} train/val/test objects per class, shard {si}/{sn}");
+            var sw = Stopwatch.StartNew();
+            IReadOnlyList<NerfRecord> records = [];
+            AnsiConsole.Progress().AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                    new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("NeRFs");
+                    records = builder.Build(pr =>
+                    {
+                        task.MaxValue = Math.Max(1, pr.Total);
+                        task.Value = pr.Done;
+                        task.Description = Markup.Escape(pr.Last is { } r ? $"{r.Arch} {r.Class}/{r.Object}: {r.Psnr:F1} dB" : pr.Stage);
+                        if (pr.Last is { BelowThreshold: true } low)
+                            AnsiConsole.MarkupLineInterpolated($"[yellow]below {options.MinPsnr} dB after refit:[/] {low.Arch} {low.Class}/{low.Object} ({low.Psnr:F1} dB)");
+                    }, cancel);
+                });
+            var all = DatasetBuilder.ReadRecords(options.Root);
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("arch", "NeRFs", "median PSNR", "fit s/NeRF");
+            foreach (var g in all.GroupBy(r => r.Arch))
+                table.AddRow(g.Key, g.Count().ToString(), g.Select(r => r.Psnr).OrderBy(x => x).ElementAt(g.Count() / 2).ToString("F2"),
+                    g.Average(r => r.FitSeconds).ToString("F1"));
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLineInterpolated($"built {records.Count} NeRFs in {sw.Elapsed.TotalMinutes:F1} min; manifest: [green]{Path.Combine(options.Root, "manifest.json")}[/]");
+            return Task.FromResult(0);
+        });
+        var cmd = new Command("dataset", "Make NeRF datasets") { build };
+        return cmd;
+    }
+}

@@ -1,0 +1,77 @@
+using NerfGmn.Fitting;
+
+namespace NerfGmn.Datasets;
+
+/// <summary>What <see cref="DatasetBuilder"/> makes.</summary>
+public sealed record DatasetBuildOptions
+{
+    public string Recipe { get; init; } = "shapes13";
+    public required string Root { get; init; }
+    /// <summary>Objects per class, split ≈ 30 : 4 : 10 (train : val : test) as in the default 44.</summary>
+    public int ObjectsPerClass { get; init; } = 44;
+    public int Seed { get; init; } = 0;
+    /// <summary>This machine builds objects with index % ShardCount == ShardIndex.</summary>
+    public int ShardIndex { get; init; }
+    public int ShardCount { get; init; } = 1;
+    public int ImageSize { get; init; } = 64;
+    public int Views { get; init; } = 36;
+    /// <summary>NeRFs fitted together in one batched optimisation.</summary>
+    public int FitBatch { get; init; } = 8;
+    public FieldFitOptions Fit { get; init; } = new();
+    /// <summary>Quality gate: a NeRF below this PSNR (dB, on held-out views) is refitted once with twice the steps, then reported.</summary>
+    public double MinPsnr { get; init; } = 22;
+    public int PsnrViews { get; init; } = 3;
+    /// <summary>Also write the gmnerf <c>nerf_weights.pth</c> layout (the native safetensors file is always written).</summary>
+    public bool WritePth { get; init; }
+    /// <summary>Architecture folders to build; null = the paper's families for every object plus the unseen variants for test objects.</summary>
+    public IReadOnlyList<string>? Architectures { get; init; }
+    /// <summary>Classes to build; null = all of the recipe's.</summary>
+    public IReadOnlyList<string>? Classes { get; init; }
+
+    public (int Train, int Val, int Test) SplitCounts()
+    {
+        int n = ObjectsPerClass;
+        if (n < 3) return (Math.Max(1, n - 1), 0, n > 1 ? 1 : 0);
+        int test = Math.Max(1, (int)Math.Round(n * 10.0 / 44));
+        int val = Math.Max(1, (int)Math.Round(n * 4.0 / 44));
+        return (n - test - val, val, test);
+    }
+
+    public void Validate()
+    {
+        if (Recipe != "shapes13") throw new ArgumentException($"unknown recipe '{Recipe}' (shapes13)");
+        if (ObjectsPerClass < 1) throw new ArgumentException("--objects-per-class must be at least 1");
+        if (ShardCount < 1 || ShardIndex < 0 || ShardIndex >= ShardCount) throw new ArgumentException($"--shard {ShardIndex}/{ShardCount} is not i/n with 0 <= i < n");
+        if (ImageSize is < 8 or > 1024) throw new ArgumentException("--image-size must be in 8..1024");
+        if (Views is < 1 or > 360) throw new ArgumentException("--views must be in 1..360");
+        if (PsnrViews < 1 || PsnrViews > Views) throw new ArgumentException("PSNR views must be between 1 and the number of views");
+        if (FitBatch < 1) throw new ArgumentException("fit batch must be at least 1");
+        foreach (var a in Architectures ?? [])
+            if (!Architectures_.ByName.ContainsKey(a)) throw new ArgumentException($"unknown architecture '{a}' (known: {string.Join(", ", Architectures_.ByName.Keys)})");
+        foreach (var c in Classes ?? [])
+            if (!Shapes13.Classes.Contains(c)) throw new ArgumentException($"unknown class '{c}' (known: {string.Join(", ", Shapes13.Classes)})");
+    }
+
+    static class Architectures_
+    {
+        public static IReadOnlyDictionary<string, Func<NerfGmn.Architectures.NerfArchitecture>> ByName => NerfGmn.Architectures.ArchitecturePresets.ByName;
+    }
+}
+
+/// <summary>One fitted NeRF as recorded in the dataset (its folder's <c>nerf.json</c> and the manifest).</summary>
+public sealed record NerfRecord
+{
+    public required string Arch { get; init; }
+    public required string Class { get; init; }
+    public required string Object { get; init; }
+    public required string Split { get; init; }
+    public required double Psnr { get; init; }
+    public required double FitSeconds { get; init; }
+    public required int Steps { get; init; }
+    public bool BelowThreshold { get; init; }
+    public required string Weights { get; init; }
+    public required NerfGmn.Architectures.NerfArchitecture Architecture { get; init; }
+}
+
+/// <summary>Progress of a build: NeRFs done (of total), the current step and the latest record.</summary>
+public sealed record BuildProgress(int Done, int Total, string Stage, NerfRecord? Last);

@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NerfGmn.Architectures;
+using NerfGmn.Fields;
+using NerfGmn.Fitting;
+using NerfGmn.IO;
+using NerfGmn.Rendering;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Datasets;
+
+/// <summary>
+/// Builds a NeRF dataset from a procedural recipe: for every object, ground-truth views (Blender layout) and NeRFs of
+/// each architecture fitted to the object's field, with occupancy grids and held-out PSNR. Deterministic for a seed,
+/// shardable (objects by index), resumable after a kill: each NeRF is written into a temporary folder that is renamed
+/// into place once complete, with its <c>nerf.json</c> record inside, so a half-written NeRF never counts as done.
+/// </summary>
+public sealed class DatasetBuilder(DatasetBuildOptions options)
+{
+    public DatasetBuildOptions Options { get; } = options;
+    readonly DatasetLayout _layout = new(options.Root);
+
+    public sealed record ObjectEntry(string Class, string Id, int Index, string Split);
+
+    /// <summary>All objects of the dataset (every shard), with their split.</summary>
+    public IReadOnlyList<ObjectEntry> Objects()
+    {
+        var (train, val, test) = Options.SplitCounts();
+        var result = new List<ObjectEntry>();
+        foreach (var c in Options.Classes ?? Shapes13.Classes)
+        {
+            var order = Enumerable.Range(0, Options.ObjectsPerClass).ToArray();
+            new Random(HashCode.Combine(Options.Seed, Shapes13.Label(c), 7)).Shuffle(order);
+            for (int k = 0; k < order.Length; k++)
+            {
+                int index = order[k];
+                string split = k < test ? "test" : k < test + val ? "val" : "train";
+                result.Add(new ObjectEntry(c, $"obj_{index:000}", index, split));
+            }
+        }
+        return result.OrderBy(o => Shapes13.Label(o.Class)).ThenBy(o => o.Index).ToList();
+    }
+
+    IEnumerable<string> ArchitecturesFor(ObjectEntry o) =>
+        Options.Architectures ?? (o.Split == "test" ? DatasetLayout.Families.Concat(DatasetLayout.UnseenVariants) : DatasetLayout.Families);
+
+    /// <summary>(arch, object) pairs this shard must build, in build order.</summary>
+    public IReadOnlyList<(string Arch, ObjectEntry Object)> Work() =>
+        Objects().Where(o => o.Index % Options.ShardCount == Options.ShardIndex)
+            .SelectMany(o => ArchitecturesFor(o).Select(a => (Arch: a, Object: o)))
+            .OrderBy(w => Array.IndexOf(DatasetLayout.Families.Concat(DatasetLayout.UnseenVariants).ToArray(), w.Arch))
+            .ThenBy(w => Shapes13.Label(w.Object.Class)).ThenBy(w => w.Object.Index)
+            .ToList();
+
+    public bool IsDone(string arch, ObjectEntry o) =>
+        File.Exists(Path.Combine(_layout.NerfFolder(arch, o.Class, o.Id), DatasetLayout.RecordName));
+
+    public IReadOnlyList<NerfRecord> Build(Action<BuildProgress>? progress = null, CancellationToken cancel = default)
+    {
+        Options.Validate();
+        Directory.CreateDirectory(Options.Root);
+        CleanTemporaries();
+        WriteSplits();
+        var work = Work();
+        int total = work.Count, done = work.Count(w => IsDone(w.Arch, w.Object));
+        progress?.Invoke(new BuildProgress(done, total, done > 0 ? $"resuming: {done} of {total} NeRFs already built" : "starting", null));
+        var built = new List<NerfRecord>();
+        // Object-major: a batch of objects is sampled and rendered once, then fitted in every architecture it needs.
+        var pending = work.Where(w => !IsDone(w.Arch, w.Object)).ToList();
+        foreach (var objectBatch in pending.Select(w => w.Object).Distinct().Chunk(Options.FitBatch))
+        {
+            cancel.ThrowIfCancellationRequested();
+            progress?.Invoke(new BuildProgress(done, total, $"sampling {string.Join(", ", objectBatch.Select(b => $"{b.Class}/{b.Id}"))}", null));
+            var objects = objectBatch.Select(o => Shapes13.Create(o.Class, o.Index, Options.Seed)).ToArray();
+            var gtFolders = objectBatch.Select((o, k) => EnsureGroundTruth(o, objects[k])).ToArray();
+            var gen = new Generator((ulong)(HashCode.Combine(Options.Seed, objectBatch[0].Class, objectBatch[0].Index) & 0x7fffffff));
+            var samples = objects.Select(obj => FieldFitter.Sample(p => obj.Field(p), p => obj.Distance(p).Sdf, gen)).ToArray();
+            // Where NeRF grids are searched: within 3 cells of the object's true occupancy.
+            var regions = objects.Select(obj => OccupancyGrid.FromDensity(p => obj.Density(p)).DilatedIndices(3)).ToArray();
+            try
+            {
+                foreach (var archName in pending.Where(w => objectBatch.Contains(w.Object)).Select(w => w.Arch).Distinct())
+                {
+                    var members = Enumerable.Range(0, objectBatch.Length)
+                        .Where(k => pending.Any(w => w.Arch == archName && w.Object == objectBatch[k])).ToArray();
+                    progress?.Invoke(new BuildProgress(done, total, $"{archName}: fitting {members.Length}", null));
+                    foreach (var record in FitBatch(archName, ArchitecturePresets.Get(archName),
+                                 members.Select(k => objectBatch[k]).ToArray(), members.Select(k => objects[k]).ToArray(),
+                                 members.Select(k => samples[k]).ToArray(), members.Select(k => gtFolders[k]).ToArray(),
+                                 members.Select(k => regions[k]).ToArray(), cancel))
+                    {
+                        built.Add(record);
+                        done++;
+                        progress?.Invoke(new BuildProgress(done, total, $"{record.Arch} {record.Class}/{record.Object}", record));
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var sm in samples) sm.Dispose();
+                foreach (var r in regions) r.Dispose();
+            }
+        }
+        WriteManifest();
+        return built;
+    }
+
+    IEnumerable<NerfRecord> FitBatch(string archName, NerfArchitecture arch, ObjectEntry[] batch, ProceduralObject[] objects,
+        FieldSamples[] samples, string[] gtFolders, Tensor[] regions, CancellationToken cancel)
+    {
+        {
+            var sw = Stopwatch.StartNew();
+            using var model = FieldFitter.Fit(arch, samples, Options.Fit with { Seed = Options.Seed }, objects[0].MaxDensity);
+            double perNerf = sw.Elapsed.TotalSeconds / batch.Length;
+            for (int k = 0; k < batch.Length; k++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var weights = model.Export(k);
+                var (psnr, grid) = Evaluate(weights, gtFolders[k], regions[k]);
+                int steps = Options.Fit.Steps;
+                double seconds = perNerf;
+                if (psnr < Options.MinPsnr)
+                {
+                    // Quality gate: one refit alone with twice the steps; keep the better of the two.
+                    var sw2 = Stopwatch.StartNew();
+                    using var refit = FieldFitter.Fit(arch, [samples[k]], Options.Fit with { Steps = 2 * Options.Fit.Steps, Seed = Options.Seed + 1 }, objects[k].MaxDensity);
+                    var w2 = refit.Export(0);
+                    var (psnr2, grid2) = Evaluate(w2, gtFolders[k], regions[k]);
+                    seconds += sw2.Elapsed.TotalSeconds;
+                    if (psnr2 > psnr) (weights, psnr, grid, steps) = (w2, psnr2, grid2, 2 * Options.Fit.Steps);
+                }
+                yield return Write(archName, batch[k], weights, grid, gtFolders[k], psnr, seconds, steps);
+            }
+        }
+    }
+
+    /// <summary>Held-out PSNR (dB) of the NeRF's renders against the ground-truth views, and the NeRF's occupancy grid.</summary>
+    (double Psnr, OccupancyGrid Grid) Evaluate(NerfWeights weights, string gtFolder, Tensor region)
+    {
+        using var field = new RadianceField(weights);
+        var grid = OccupancyGrid.FromDensity(p => field.forward(p).Sigma, candidates: region);
+        var cams = CameraSet.Load(Path.Combine(gtFolder, DatasetLayout.TransformsName));
+        double sum = 0;
+        var views = PsnrViewIndices();
+        using var _ = no_grad();
+        foreach (int v in views)
+        {
+            var (o, d) = cams.Rays(v, Options.ImageSize, Options.ImageSize);
+            using var r = VolumeRenderer.Render(p => field.forward(p), o, d, grid);
+            var rgb = r.Rgb.to_type(ScalarType.Float32).data<float>().ToArray();
+            var gt = RgbaImage.Load(Path.Combine(gtFolder, "train", $"{v:00}.png")).CompositeOn([0, 0, 0]);
+            sum += Math.Min(RgbaImage.Psnr(rgb, gt), 60);
+        }
+        return (sum / views.Length, grid);
+    }
+
+    int[] PsnrViewIndices() => Enumerable.Range(0, Options.PsnrViews).Select(k => (k * Options.Views / Options.PsnrViews + Options.Views / (2 * Options.PsnrViews)) % Options.Views).ToArray();
+
+    /// <summary>Cameras and ground-truth views of an object, rendered once and shared by its architectures.</summary>
+    string EnsureGroundTruth(ObjectEntry o, ProceduralObject obj)
+    {
+        string folder = Path.Combine(Options.Root, "_gt", o.Class, o.Id);
+        if (File.Exists(Path.Combine(folder, DatasetLayout.TransformsName))) return folder;
+        string tmp = folder + ".tmp-" + Environment.ProcessId;
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(Path.Combine(tmp, "train"));
+        var cams = CameraRigs.Shapenet(new Random(HashCode.Combine(Options.Seed, Shapes13.Label(o.Class), o.Index, 99)), Options.Views);
+        for (int v = 0; v < cams.Frames.Count; v++)
+            SdfImageRenderer.Render(obj, cams, v, Options.ImageSize).Save(Path.Combine(tmp, "train", $"{v:00}.png"));
+        cams.Save(Path.Combine(tmp, DatasetLayout.TransformsName));   // last: marks the folder complete
+        if (Directory.Exists(folder)) Directory.Delete(folder, true);
+        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        Directory.Move(tmp, folder);
+        return folder;
+    }
+
+    NerfRecord Write(string archName, ObjectEntry o, NerfWeights weights, OccupancyGrid grid, string gtFolder, double psnr, double seconds, int steps)
+    {
+        string folder = _layout.NerfFolder(archName, o.Class, o.Id);
+        string tmp = folder + ".tmp-" + Environment.ProcessId;
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(Path.Combine(tmp, "train"));
+        NerfWeightsFile.WriteNative(weights, Path.Combine(tmp, "nerf_weights.safetensors"));
+        if (Options.WritePth) NerfWeightsFile.WritePth(weights, Path.Combine(tmp, "nerf_weights.pth"));
+        grid.Save(Path.Combine(tmp, DatasetLayout.GridName));
+        File.Copy(Path.Combine(gtFolder, DatasetLayout.TransformsName), Path.Combine(tmp, DatasetLayout.TransformsName));
+        foreach (var png in Directory.GetFiles(Path.Combine(gtFolder, "train"), "*.png"))
+            File.Copy(png, Path.Combine(tmp, "train", Path.GetFileName(png)));
+        var record = new NerfRecord
+        {
+            Arch = archName, Class = o.Class, Object = o.Id, Split = o.Split, Psnr = Math.Round(psnr, 3),
+            FitSeconds = Math.Round(seconds, 3), Steps = steps, BelowThreshold = psnr < Options.MinPsnr,
+            Weights = "nerf_weights.safetensors", Architecture = weights.Architecture,
+        };
+        File.WriteAllText(Path.Combine(tmp, DatasetLayout.RecordName), JsonSerializer.Serialize(record, NerfArchitecture.JsonOptions));
+        if (Directory.Exists(folder)) Directory.Delete(folder, true);
+        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        Directory.Move(tmp, folder);
+        return record;
+    }
+
+    void CleanTemporaries()
+    {
+        foreach (var dir in Directory.EnumerateDirectories(Options.Root, "*.tmp-*", SearchOption.AllDirectories).ToList())
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+    }
+
+    void WriteSplits()
+    {
+        foreach (var split in new[] { "train", "val", "test" })
+        {
+            var lines = Objects().Where(o => o.Split == split).Select(o => $"{o.Class}/{o.Id}");
+            string path = _layout.SplitFile(split), tmp = path + ".tmp-" + Environment.ProcessId;
+            File.WriteAllLines(tmp, lines);
+            File.Move(tmp, path, overwrite: true);
+        }
+    }
+
+    /// <summary>Collects every NeRF record under the root (all shards) into <c>manifest.json</c>.</summary>
+    public void WriteManifest()
+    {
+        var records = ReadRecords(Options.Root);
+        var manifest = new
+        {
+            recipe = Options.Recipe,
+            seed = Options.Seed,
+            objects_per_class = Options.ObjectsPerClass,
+            image_size = Options.ImageSize,
+            views = Options.Views,
+            fit = Options.Fit,
+            min_psnr = Options.MinPsnr,
+            classes = Options.Classes ?? Shapes13.Classes,
+            counts = records.GroupBy(r => r.Arch).ToDictionary(g => g.Key, g => g.GroupBy(r => r.Split).ToDictionary(s => s.Key, s => s.Count())),
+            median_psnr = records.GroupBy(r => r.Arch).ToDictionary(g => g.Key, g => Median(g.Select(r => r.Psnr))),
+            below_threshold = records.Where(r => r.BelowThreshold).Select(r => $"{r.Arch}/{r.Class}/{r.Object}").ToArray(),
+            nerfs = records,
+        };
+        string tmp = _layout.ManifestPath + ".tmp-" + Environment.ProcessId;
+        File.WriteAllText(tmp, JsonSerializer.Serialize(manifest, NerfArchitecture.JsonOptions));
+        File.Move(tmp, _layout.ManifestPath, overwrite: true);
+    }
+
+    public static IReadOnlyList<NerfRecord> ReadRecords(string root) =>
+        Directory.Exists(root)
+            ? Directory.EnumerateFiles(root, DatasetLayout.RecordName, SearchOption.AllDirectories)
+                .Where(f => !f.Contains(".tmp-"))
+                .Select(f => JsonSerializer.Deserialize<NerfRecord>(File.ReadAllText(f), NerfArchitecture.JsonOptions)!)
+                .OrderBy(r => r.Arch, StringComparer.Ordinal).ThenBy(r => r.Class, StringComparer.Ordinal).ThenBy(r => r.Object, StringComparer.Ordinal)
+                .ToList()
+            : [];
+
+    static double Median(IEnumerable<double> values)
+    {
+        var v = values.OrderBy(x => x).ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+}

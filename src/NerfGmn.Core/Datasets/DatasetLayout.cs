@@ -1,0 +1,40 @@
+namespace NerfGmn.Datasets;
+
+/// <summary>
+/// Folder layout of a NeRF dataset, as the reference's: <c>&lt;root&gt;/&lt;arch&gt;/&lt;class&gt;/&lt;object&gt;/{nerf_weights.*,
+/// grid.pth, transforms_train.json, train/*.png}</c>, split files <c>&lt;root&gt;/{train,val,test}.txt</c> with one
+/// <c>&lt;class&gt;/&lt;object&gt;</c> per line, and <c>manifest.json</c>.
+/// </summary>
+public sealed class DatasetLayout(string root)
+{
+    public string Root { get; } = root;
+
+    /// <summary>Architecture folders: the paper's families, then the unseen variants (test objects only).</summary>
+    public static readonly string[] Families = ["mlp", "triplane", "hash"];
+    public static readonly string[] UnseenVariants = ["mlp_2l", "mlp_32h", "triplane_2l", "triplane_32h", "triplane_16w", "triplane_8c"];
+
+    public string NerfFolder(string arch, string className, string objectId) => Path.Combine(Root, arch, className, objectId);
+    public string SplitFile(string split) => Path.Combine(Root, split + ".txt");
+    public string ManifestPath => Path.Combine(Root, "manifest.json");
+    /// <summary>Per-NeRF record, written last: its presence marks the NeRF as done.</summary>
+    public static string RecordName => "nerf.json";
+    public static string GridName => "grid.pth";
+    public static string TransformsName => "transforms_train.json";
+
+    /// <summary>The weight file in a NeRF folder (native <c>nerf_weights.safetensors</c> or gmnerf <c>nerf_weights.pth</c>).</summary>
+    public static string? WeightsFile(string nerfFolder) =>
+        new[] { "nerf_weights.safetensors", "nerf_weights.pth" }.Select(f => Path.Combine(nerfFolder, f)).FirstOrDefault(File.Exists);
+
+    /// <summary>Reads a split file: (class, object) pairs.</summary>
+    public IReadOnlyList<(string Class, string Object)> ReadSplit(string split)
+    {
+        string path = SplitFile(split);
+        if (!File.Exists(path)) throw new NerfFormatException(path, "split file not found");
+        return File.ReadAllLines(path).Where(l => l.Trim().Length > 0).Select(l =>
+        {
+            var parts = l.Trim().Split('/');
+            if (parts.Length != 2) throw new NerfFormatException(path, $"line '{l}' is not <class>/<object>");
+            return (parts[0], parts[1]);
+        }).ToArray();
+    }
+}

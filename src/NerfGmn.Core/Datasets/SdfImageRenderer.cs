@@ -1,0 +1,51 @@
+using NerfGmn.Rendering;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Datasets;
+
+/// <summary>
+/// Ground-truth views of a procedural object by sphere tracing its SDF, like a mesh render: one ray through each pixel
+/// centre, opaque surface (alpha 1 on a hit), colour = the object's baked-shaded albedo at the hit point.
+/// </summary>
+public static class SdfImageRenderer
+{
+    public static RgbaImage Render(ProceduralObject obj, CameraSet cameras, int view, int size, int iterations = 96)
+    {
+        using var scope = NewDisposeScope();
+        var (o, d) = cameras.Rays(view, size, size);
+        var (tMin, tMax) = VolumeRenderer.IntersectBox(o, d, [-0.7, -0.7, -0.7, 0.7, 0.7, 0.7]);
+        // March only the rays still searching: the active set shrinks as rays hit or leave the box.
+        var t = tMin.clone();
+        var hit = zeros(t.shape[0], dtype: ScalarType.Bool);
+        var active = tMax.lt(1e9).nonzero().squeeze(1);
+        for (int i = 0; i < iterations && active.shape[0] > 0; i++)
+        {
+            var ta = t.index_select(0, active);
+            var p = o.index_select(0, active) + ta.unsqueeze(1) * d.index_select(0, active);
+            var (sdf, _) = obj.Distance(p);
+            var nowHit = sdf.lt(5e-4);
+            hit.index_fill_(0, active.masked_select(nowHit), true);
+            var tNext = ta + sdf.clamp_min(2e-4) * 0.95;
+            t.index_copy_(0, active, where(nowHit, ta, tNext));
+            var keep = nowHit.logical_not().logical_and(tNext.lt(tMax.index_select(0, active)));
+            active = active.masked_select(keep);
+        }
+        hit = hit.logical_and(t.lt(tMax));
+        var px = new float[size * size * 4];
+        var hits = hit.nonzero().squeeze(1);
+        if (hits.shape[0] > 0)
+        {
+            var points = (o + t.unsqueeze(1) * d).index_select(0, hits);
+            var (rgb, _) = obj.Field(points);
+            var colors = rgb.data<float>().ToArray();
+            var ids = hits.data<long>().ToArray();
+            for (int k = 0; k < ids.Length; k++)
+            {
+                long p = ids[k];
+                px[4 * p] = colors[3 * k]; px[4 * p + 1] = colors[3 * k + 1]; px[4 * p + 2] = colors[3 * k + 2];
+                px[4 * p + 3] = 1f;
+            }
+        }
+        return new RgbaImage(size, size, px);
+    }
+}

@@ -19,7 +19,7 @@ static class DatasetCommand
         var imageSize = new Option<int>("--image-size") { Description = "ground-truth view resolution", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "fitting steps per NeRF", DefaultValueFactory = _ => new FieldFitOptions().Steps };
         var batch = new Option<int>("--fit-batch") { Description = "NeRFs fitted together", DefaultValueFactory = _ => 8 };
-        var minPsnr = new Option<double>("--min-psnr") { Description = "quality gate (dB)", DefaultValueFactory = _ => 22 };
+        var minPsnr = new Option<double>("--min-psnr") { Description = "quality gate (dB)", DefaultValueFactory = _ => 20 };
         var pth = new Option<bool>("--pth") { Description = "also write gmnerf nerf_weights.pth files" };
         var archs = new Option<string?>("--archs") { Description = "comma-separated architecture folders (default: mlp,triplane,hash + unseen variants for test objects)" };
         var classes = new Option<string?>("--classes") { Description = "comma-separated classes (default: all 13)" };

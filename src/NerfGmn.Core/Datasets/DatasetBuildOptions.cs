@@ -19,8 +19,8 @@ public sealed record DatasetBuildOptions
     public int FitBatch { get; init; } = 8;
     public FieldFitOptions Fit { get; init; } = new();
     /// <summary>Quality gate: a NeRF below this PSNR (dB, on held-out views) is refitted once with twice the steps, then reported.</summary>
-    public double MinPsnr { get; init; } = 22;
-    public int PsnrViews { get; init; } = 3;
+    public double MinPsnr { get; init; } = 20;
+    public int PsnrViews { get; init; } = 2;
     /// <summary>Also write the gmnerf <c>nerf_weights.pth</c> layout (the native safetensors file is always written).</summary>
     public bool WritePth { get; init; }
     /// <summary>Architecture folders to build; null = the paper's families for every object plus the unseen variants for test objects.</summary>

@@ -31,7 +31,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         foreach (var c in Options.Classes ?? Shapes13.Classes)
         {
             var order = Enumerable.Range(0, Options.ObjectsPerClass).ToArray();
-            new Random(HashCode.Combine(Options.Seed, Shapes13.Label(c), 7)).Shuffle(order);
+            new Random(StableHash.Seed(Options.Seed, c, "split")).Shuffle(order);
             for (int k = 0; k < order.Length; k++)
             {
                 int index = order[k];
@@ -74,8 +74,8 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
             progress?.Invoke(new BuildProgress(done, total, $"sampling {string.Join(", ", objectBatch.Select(b => $"{b.Class}/{b.Id}"))}", null));
             var objects = objectBatch.Select(o => Shapes13.Create(o.Class, o.Index, Options.Seed)).ToArray();
             var gtFolders = objectBatch.Select((o, k) => EnsureGroundTruth(o, objects[k])).ToArray();
-            var gen = new Generator((ulong)(HashCode.Combine(Options.Seed, objectBatch[0].Class, objectBatch[0].Index) & 0x7fffffff));
-            var samples = objects.Select(obj => FieldFitter.Sample(p => obj.Field(p), p => obj.Distance(p).Sdf, gen)).ToArray();
+            var samples = objects.Select((obj, k) => FieldFitter.Sample(p => obj.Field(p), p => obj.Distance(p).Sdf,
+                new Generator(StableHash.Of(Options.Seed, objectBatch[k].Class, objectBatch[k].Index, "samples")))).ToArray();
             // Where NeRF grids are searched: within 3 cells of the object's true occupancy.
             var regions = objects.Select(obj => OccupancyGrid.FromDensity(p => obj.Density(p)).DilatedIndices(3)).ToArray();
             try
@@ -111,7 +111,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
     {
         {
             var sw = Stopwatch.StartNew();
-            using var model = FieldFitter.Fit(arch, samples, Options.Fit with { Seed = Options.Seed }, objects[0].MaxDensity);
+            using var model = FieldFitter.Fit(arch, samples, Options.Fit, objects[0].MaxDensity, batch.Select(o => NerfSeed(archName, o, 0)).ToArray());
             double perNerf = sw.Elapsed.TotalSeconds / batch.Length;
             for (int k = 0; k < batch.Length; k++)
             {
@@ -124,7 +124,8 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
                 {
                     // Quality gate: one refit alone with twice the steps; keep the better of the two.
                     var sw2 = Stopwatch.StartNew();
-                    using var refit = FieldFitter.Fit(arch, [samples[k]], Options.Fit with { Steps = 2 * Options.Fit.Steps, Seed = Options.Seed + 1 }, objects[k].MaxDensity);
+                    using var refit = FieldFitter.Fit(arch, [samples[k]], Options.Fit with { Steps = 2 * Options.Fit.Steps }, objects[k].MaxDensity,
+                        [NerfSeed(archName, batch[k], 1)]);
                     var w2 = refit.Export(0);
                     var (psnr2, grid2) = Evaluate(w2, gtFolders[k], regions[k]);
                     seconds += sw2.Elapsed.TotalSeconds;
@@ -134,6 +135,10 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
             }
         }
     }
+
+    /// <summary>A NeRF's own seed: the same whatever batch it is fitted in (so a resumed build fits it the same way).</summary>
+    ulong NerfSeed(string arch, ObjectEntry o, int attempt) =>
+        StableHash.Of(Options.Seed, arch, o.Class, o.Index, attempt);
 
     /// <summary>Held-out PSNR (dB) of the NeRF's renders against the ground-truth views, and the NeRF's occupancy grid.</summary>
     (double Psnr, OccupancyGrid Grid) Evaluate(NerfWeights weights, string gtFolder, Tensor region)
@@ -165,7 +170,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         string tmp = folder + ".tmp-" + Environment.ProcessId;
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         Directory.CreateDirectory(Path.Combine(tmp, "train"));
-        var cams = CameraRigs.Shapenet(new Random(HashCode.Combine(Options.Seed, Shapes13.Label(o.Class), o.Index, 99)), Options.Views);
+        var cams = CameraRigs.Shapenet(new Random(StableHash.Seed(Options.Seed, o.Class, o.Index, "cameras")), Options.Views);
         for (int v = 0; v < cams.Frames.Count; v++)
             SdfImageRenderer.Render(obj, cams, v, Options.ImageSize).Save(Path.Combine(tmp, "train", $"{v:00}.png"));
         cams.Save(Path.Combine(tmp, DatasetLayout.TransformsName));   // last: marks the folder complete

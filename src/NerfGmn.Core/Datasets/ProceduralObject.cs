@@ -43,7 +43,7 @@ public sealed class ProceduralObject
                 Enumerable.Range(0, 3).Select(i => b.Max(x => x.Max[i])).ToArray());
     }
 
-    /// <summary>Union distance [P] and the index of the nearest part [P] for points [P, 3] (float64).</summary>
+    /// <summary>Union distance [P] and the index of the nearest part [P] for points [P, 3].</summary>
     public (Tensor Sdf, Tensor Part) Distance(Tensor points)
     {
         var d = stack(Parts.Select(p => p.Distance(points)).ToArray(), 1);   // [P, parts]
@@ -55,7 +55,7 @@ public sealed class ProceduralObject
     public Tensor Density(Tensor points)
     {
         using var scope = NewDisposeScope();
-        var (sdf, _) = Distance(points.to_type(ScalarType.Float64));
+        var (sdf, _) = Distance(points.to_type(ScalarType.Float32));
         return (MaxDensity * (-sdf / Softness).sigmoid()).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
@@ -63,7 +63,7 @@ public sealed class ProceduralObject
     public (Tensor Rgb, Tensor Sigma) Field(Tensor points)
     {
         using var scope = NewDisposeScope();
-        var p = points.to_type(ScalarType.Float64);
+        var p = points.to_type(ScalarType.Float32);
         var (sdf, part) = Distance(p);
         var sigma = MaxDensity * (-sdf / Softness).sigmoid();
 
@@ -72,15 +72,15 @@ public sealed class ProceduralObject
         var grads = new List<Tensor>(3);
         for (int a = 0; a < 3; a++)
         {
-            var e = zeros(3, dtype: ScalarType.Float64); e[a] = h;
+            var e = zeros(3, dtype: ScalarType.Float32); e[a] = (float)h;
             grads.Add(Distance(p + e).Sdf - Distance(p - e).Sdf);
         }
         var n = stack(grads, 1);
         n = n / n.norm(1, keepdim: true).clamp_min(1e-12);
-        var lambert = (n * tensor(Light)).sum(1).clamp_min(0);
+        var lambert = (n * tensor(Light, dtype: ScalarType.Float32)).sum(1).clamp_min(0);
         var shade = (0.6 + 0.4 * lambert).unsqueeze(1);
 
-        var colours = tensor(Parts.Select(pt => Palette[pt.Color]).SelectMany(c => c).ToArray()).reshape(Parts.Count, 3);
+        var colours = tensor(Parts.Select(pt => Palette[pt.Color]).SelectMany(c => c).ToArray(), dtype: ScalarType.Float32).reshape(Parts.Count, 3);
         var albedo = colours.index_select(0, part);
         var rgb = (albedo * shade).clamp(0, 1);
         return (rgb.to_type(ScalarType.Float32).MoveToOuterDisposeScope(), sigma.to_type(ScalarType.Float32).MoveToOuterDisposeScope());

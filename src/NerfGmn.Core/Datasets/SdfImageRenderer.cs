@@ -14,6 +14,7 @@ public static class SdfImageRenderer
         using var scope = NewDisposeScope();
         var (o, d) = cameras.Rays(view, size, size);
         var (tMin, tMax) = VolumeRenderer.IntersectBox(o, d, [-0.7, -0.7, -0.7, 0.7, 0.7, 0.7]);
+        (o, d, tMin, tMax) = (o.to_type(ScalarType.Float32), d.to_type(ScalarType.Float32), tMin.to_type(ScalarType.Float32), tMax.to_type(ScalarType.Float32));
         // March only the rays still searching: the active set shrinks as rays hit or leave the box.
         var t = tMin.clone();
         var hit = zeros(t.shape[0], dtype: ScalarType.Bool);

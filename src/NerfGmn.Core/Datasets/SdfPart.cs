@@ -26,11 +26,11 @@ public sealed record SdfPart(SdfShape Shape, double[] Center, double[] Half, int
         Rounding = Rounding * scale,
     };
 
-    /// <summary>Signed distance of points [P, 3] (float64).</summary>
+    /// <summary>Signed distance of points [P, 3] (in their dtype).</summary>
     public Tensor Distance(Tensor p)
     {
-        var q = p - tensor(Center);
-        var h = tensor(Half);
+        var q = p - tensor(Center, dtype: p.dtype);
+        var h = tensor(Half, dtype: p.dtype);
         switch (Shape)
         {
             case SdfShape.Box:

@@ -18,7 +18,7 @@ public static class Shapes13
     /// <summary>The object with id <paramref name="objectIndex"/> of a class, deterministic for (seed, class, index).</summary>
     public static ProceduralObject Create(string className, int objectIndex, int seed)
     {
-        var rng = new Random(HashCode.Combine(seed, Label(className), objectIndex) & 0x7fffffff);
+        var rng = new Random(StableHash.Seed(seed, className, objectIndex));
         var palette = Palette(rng);
         var parts = className switch
         {

@@ -26,8 +26,12 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
     public int Count => _b;
     public NerfArchitecture Architecture => _arch;
 
-    public BatchedRadianceField(NerfArchitecture arch, int count, Generator? generator = null) : base(nameof(BatchedRadianceField))
+    /// <param name="generators">One generator per NeRF (initialisation independent of batch composition), or null.</param>
+    public BatchedRadianceField(NerfArchitecture arch, int count, IReadOnlyList<Generator>? generators = null) : base(nameof(BatchedRadianceField))
     {
+        if (generators is not null && generators.Count != count) throw new ArgumentException("one generator per NeRF", nameof(generators));
+        Tensor PerNerf(Func<Generator?, Tensor> make) =>
+            stack(Enumerable.Range(0, count).Select(k => make(generators?[k])).ToArray(), 0);
         _arch = arch.Normalize().Validate();
         _b = count;
         _box = _arch.SceneBox;
@@ -36,7 +40,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
             throw new NotSupportedException($"cannot fit encoding '{_arch.Encoding.Type}'");
 
         if (_arch.Triplane is { } tp)
-            triplane = new Parameter(normal(0, 0.01, [count, 3, tp.Resolution, tp.Resolution, tp.Channels], generator: generator));
+            triplane = new Parameter(PerNerf(g => normal(0, 0.01, [3, tp.Resolution, tp.Resolution, tp.Channels], generator: g)));
         if (_arch.Hash is { } h)
         {
             _hashSizes = h.TableSizes ?? h.ComputeTableSizes();
@@ -44,7 +48,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
             for (int l = 1; l < _hashSizes.Length; l++) _hashOffsets[l] = _hashOffsets[l - 1] + _hashSizes[l - 1];
             _hashRes = Enumerable.Range(0, h.Levels).Select(h.TcnnResolution).ToArray();
             _hashScales = Enumerable.Range(0, h.Levels).Select(l => (float)(h.BaseResolution * Math.Pow(h.PerLevelScale, l) - 1.0)).ToArray();
-            hash_table = new Parameter((rand([count, _hashSizes.Sum(), h.Features], generator: generator) * 2 - 1) * 1e-4f);
+            hash_table = new Parameter(PerNerf(g => (rand([_hashSizes.Sum(), h.Features], generator: g) * 2 - 1) * 1e-4f));
         }
         var layers = _arch.Layers();
         bool sine = _arch.Activation == NerfActivation.Sine;
@@ -53,7 +57,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
             var (o, i) = layers[k];
             // tcnn initialisation: Xavier-uniform for ReLU nets; Sine: U(±30/fan_in) first, U(±√(6/fan_in)) after.
             double bound = sine ? (k == 0 ? 30.0 / i : Math.Sqrt(6.0 / i)) : Math.Sqrt(6.0 / (i + o));
-            weights.Add(new Parameter((rand([count, o, i], generator: generator) * 2 - 1) * bound));
+            weights.Add(new Parameter(PerNerf(g => (rand([o, i], generator: g) * 2 - 1) * bound)));
         }
         RegisterComponents();
     }

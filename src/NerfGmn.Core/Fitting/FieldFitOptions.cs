@@ -6,8 +6,8 @@ namespace NerfGmn.Fitting;
 /// </summary>
 public sealed record FieldFitOptions
 {
-    public int Steps { get; init; } = 500;
-    public int PointsPerStep { get; init; } = 4096;
+    public int Steps { get; init; } = 300;
+    public int PointsPerStep { get; init; } = 2048;
     /// <summary>Share of each step's points drawn near the surface (the rest uniform in the box).</summary>
     public double NearSurfaceFraction { get; init; } = 0.6;
     public double MlpLearningRate { get; init; } = 3e-3;

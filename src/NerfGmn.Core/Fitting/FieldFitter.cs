@@ -34,7 +34,7 @@ public static class FieldFitter
         using var scope = NewDisposeScope();
         var up = rand([uniform, 3], generator: generator) * 1.4f - 0.7f;
         var (ur, us) = field(up);
-        var p = (rand([surface, 3], generator: generator) * 1.4f - 0.7f).to_type(ScalarType.Float64);
+        var p = rand([surface, 3], generator: generator) * 1.4f - 0.7f;
         const double h = 1e-3;
         for (int iteration = 0; iteration < 3; iteration++)
         {
@@ -42,27 +42,32 @@ public static class FieldFitter
             var grads = new List<Tensor>(3);
             for (int a = 0; a < 3; a++)
             {
-                var e = zeros(3, dtype: ScalarType.Float64); e[a] = h;
+                var e = zeros(3); e[a] = (float)h;
                 grads.Add((sdf(p + e) - sdf(p - e)) / (2 * h));
             }
             var n = stack(grads, 1);
             n = n / n.norm(1, keepdim: true).clamp_min(1e-9);
             p = p - d.unsqueeze(1) * n;
         }
-        var jitter = (rand([surface, 3], generator: generator, dtype: ScalarType.Float64) * 2 - 1) * band
-                     * rand([surface, 1], generator: generator, dtype: ScalarType.Float64);   // denser close to the surface
-        var surf = (p + jitter).clamp(-0.7, 0.7).to_type(ScalarType.Float32);
+        var jitter = (rand([surface, 3], generator: generator) * 2 - 1) * (float)band
+                     * rand([surface, 1], generator: generator);   // denser close to the surface
+        var surf = (p + jitter).clamp(-0.7f, 0.7f);
         var (sr, ss) = field(surf);
         return new FieldSamples(up.MoveToOuterDisposeScope(), ur.MoveToOuterDisposeScope(), us.MoveToOuterDisposeScope(),
             surf.MoveToOuterDisposeScope(), sr.MoveToOuterDisposeScope(), ss.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Fits one NeRF per sample set; <paramref name="progress"/> gets (step, loss).</summary>
+    /// <summary>
+    /// Fits one NeRF per sample set. <paramref name="seeds"/> (one per NeRF) drive initialisation and point sampling
+    /// so a NeRF does not depend on which others share its batch; the loss is a sum of per-NeRF means, so batching
+    /// does not rescale any NeRF's gradients. <paramref name="progress"/> gets (step, mean loss).
+    /// </summary>
     public static BatchedRadianceField Fit(NerfArchitecture arch, IReadOnlyList<FieldSamples> targets, FieldFitOptions options,
-        double maxDensity, Action<int, double>? progress = null)
+        double maxDensity, IReadOnlyList<ulong>? seeds = null, Action<int, double>? progress = null)
     {
-        var gen = new Generator((ulong)options.Seed);
-        var model = new BatchedRadianceField(arch, targets.Count, gen);
+        seeds ??= Enumerable.Range(0, targets.Count).Select(k => (ulong)(options.Seed * 1000 + k)).ToArray();
+        var gens = seeds.Select(s => new Generator(s)).ToArray();
+        var model = new BatchedRadianceField(arch, targets.Count, gens);
         var gridParams = model.named_parameters().Where(p => !p.name.StartsWith("weights")).Select(p => p.parameter).ToList();
         var mlpParams = model.named_parameters().Where(p => p.name.StartsWith("weights")).Select(p => p.parameter).ToList();
         var groups = new List<Adam.ParamGroup> { new(mlpParams, new Adam.Options { LearningRate = options.MlpLearningRate }) };
@@ -79,10 +84,11 @@ public static class FieldFitter
             for (int g = 0; g < groups.Count; g++) groups[g].Options.LearningRate = baseRates[g] * decay;
 
             var pts = new List<Tensor>(); var rgbs = new List<Tensor>(); var sigmas = new List<Tensor>();
-            foreach (var t in targets)
+            for (int k = 0; k < targets.Count; k++)
             {
-                var iu = randint(0, t.UniformPoints.shape[0], [nUniform], generator: gen);
-                var isf = randint(0, t.SurfacePoints.shape[0], [nSurface], generator: gen);
+                var t = targets[k];
+                var iu = randint(0, t.UniformPoints.shape[0], [nUniform], generator: gens[k]);
+                var isf = randint(0, t.SurfacePoints.shape[0], [nSurface], generator: gens[k]);
                 pts.Add(cat([t.UniformPoints.index_select(0, iu), t.SurfacePoints.index_select(0, isf)], 0));
                 rgbs.Add(cat([t.UniformRgb.index_select(0, iu), t.SurfaceRgb.index_select(0, isf)], 0));
                 sigmas.Add(cat([t.UniformSigma.index_select(0, iu), t.SurfaceSigma.index_select(0, isf)], 0));
@@ -90,14 +96,14 @@ public static class FieldFitter
             var p = stack(pts, 0); var rgbT = stack(rgbs, 0); var sigT = stack(sigmas, 0);
             var (rgb, _, logSigma) = model.forward(p);
             var target = sigT.clamp_min(options.MinDensity).log();
-            var densityLoss = nn.functional.smooth_l1_loss(logSigma.clamp_min(minLog), target);
+            var densityLoss = nn.functional.smooth_l1_loss(logSigma.clamp_min(minLog), target, reduction: nn.Reduction.None).mean([1L]);
             var weight = (sigT / maxDensity).clamp(0, 1).unsqueeze(-1);
-            var colorLoss = ((rgb - rgbT).square() * weight).sum() / (weight.sum() * 3 + 1e-6);
-            var loss = densityLoss + options.ColorWeight * colorLoss;
+            var colorLoss = ((rgb - rgbT).square() * weight).sum([1L, 2L]) / (weight.sum([1L, 2L]) * 3 + 1e-6);
+            var loss = (densityLoss + options.ColorWeight * colorLoss).sum();
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
-            if (progress is not null && (step % 50 == 0 || step == options.Steps - 1)) progress(step, loss.item<float>());
+            if (progress is not null && (step % 50 == 0 || step == options.Steps - 1)) progress(step, loss.item<float>() / targets.Count);
         }
         return model;
     }

@@ -13,6 +13,7 @@ root.Subcommands.Add(GraphCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(RenderCommand.Create());
 root.Subcommands.Add(DatasetCommand.Create());
+root.Subcommands.Add(FitCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(BenchCommand.CreateWorker());
 root.SetAction(parse => DemoCommand.Run(DemoCommand.DefaultSamples(), DemoCommand.DefaultOutput()));

@@ -11,7 +11,7 @@ public class DatasetBuildTests
 {
     static DatasetBuildOptions Tiny(string root) => new()
     {
-        Root = root, ObjectsPerClass = 2, Classes = ["chair", "lamp"], Architectures = ["mlp", "hash"], ImageSize = 16, Views = 4,
+        Root = root, ObjectsPerClass = 2, Classes = ["chair", "lamp"], Architectures = ["mlp", "hash"], TestOnlyArchitectures = [], ImageSize = 16, Views = 4,
         PsnrViews = 1, FitBatch = 2, MinPsnr = 0, Fit = new FieldFitOptions { Steps = 15, PointsPerStep = 256 },
     };
 

@@ -13,7 +13,12 @@ static class DatasetCommand
     {
         var recipe = new Option<string>("--recipe") { Description = "procedural recipe", DefaultValueFactory = _ => "shapes13" };
         var output = new Option<string>("--out", "-o") { Description = "dataset root", Required = true };
-        var perClass = new Option<int>("--objects-per-class") { Description = "objects per class (split ≈ 30:4:10 train:val:test at 44)", DefaultValueFactory = _ => 44 };
+        var perClass = new Option<int>("--objects-per-class") { Description = "objects per class (split ≈ 30:2:10 train:val:test at 42)", DefaultValueFactory = _ => 42 };
+        var split = new Option<string?>("--split") { Description = "explicit train,val,test objects per class (overrides --objects-per-class)" };
+        var testArchs = new Option<string?>("--test-archs") { Description = "comma-separated architectures built for test objects only (default: the six unseen variants; 'none' for none)" };
+        var half = new Option<bool>("--half") { Description = "store weights as float16" };
+        var noGrids = new Option<bool>("--no-grids") { Description = "do not write grid.pth (readers rebuild grids from the NeRF)" };
+        var views = new Option<int>("--views") { Description = "ground-truth views per object", DefaultValueFactory = _ => 36 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var shard = new Option<string>("--shard") { Description = "i/n: build objects with index % n == i", DefaultValueFactory = _ => "0/1" };
         var imageSize = new Option<int>("--image-size") { Description = "ground-truth view resolution", DefaultValueFactory = _ => 64 };
@@ -23,7 +28,7 @@ static class DatasetCommand
         var pth = new Option<bool>("--pth") { Description = "also write gmnerf nerf_weights.pth files" };
         var archs = new Option<string?>("--archs") { Description = "comma-separated architecture folders (default: mlp,triplane,hash + unseen variants for test objects)" };
         var classes = new Option<string?>("--classes") { Description = "comma-separated classes (default: all 13)" };
-        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, output, perClass, seed, shard, imageSize, steps, batch, minPsnr, pth, archs, classes };
+        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, output, perClass, split, seed, shard, imageSize, views, steps, batch, minPsnr, pth, half, noGrids, archs, testArchs, classes };
         build.SetAction((p, cancel) =>
         {
             var shardParts = p.GetValue(shard)!.Split('/');
@@ -36,6 +41,11 @@ static class DatasetCommand
                 Fit = new FieldFitOptions { Steps = p.GetValue(steps) }, MinPsnr = p.GetValue(minPsnr), WritePth = p.GetValue(pth),
                 Architectures = p.GetValue(archs)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Classes = p.GetValue(classes)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                TestOnlyArchitectures = p.GetValue(testArchs) is { } ta
+                    ? (ta == "none" ? [] : ta.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) : null,
+                Split = p.GetValue(split) is { } sp ? ParseSplit(sp) : null,
+                HalfPrecision = p.GetValue(half), WriteGrids = !p.GetValue(noGrids), Views = p.GetValue(views),
+                PsnrViews = Math.Min(2, p.GetValue(views)),
             };
             options.Validate();
             var builder = new DatasetBuilder(options);
@@ -69,5 +79,13 @@ static class DatasetCommand
         });
         var cmd = new Command("dataset", "Make NeRF datasets") { build };
         return cmd;
+    }
+
+    static (int, int, int) ParseSplit(string text)
+    {
+        var parts = text.Split(',');
+        if (parts.Length != 3 || !parts.All(x => int.TryParse(x, out _)))
+            throw new ArgumentException($"--split '{text}' must be train,val,test (three integers)");
+        return (int.Parse(parts[0]), int.Parse(parts[1]), int.Parse(parts[2]));
     }
 }

@@ -7,8 +7,8 @@ public sealed record DatasetBuildOptions
 {
     public string Recipe { get; init; } = "shapes13";
     public required string Root { get; init; }
-    /// <summary>Objects per class, split ≈ 30 : 4 : 10 (train : val : test) as in the default 44.</summary>
-    public int ObjectsPerClass { get; init; } = 44;
+    /// <summary>Objects per class, split ≈ 30 : 2 : 10 (train : val : test) as in the default 42.</summary>
+    public int ObjectsPerClass { get; init; } = 42;
     public int Seed { get; init; } = 0;
     /// <summary>This machine builds objects with index % ShardCount == ShardIndex.</summary>
     public int ShardIndex { get; init; }
@@ -23,19 +23,31 @@ public sealed record DatasetBuildOptions
     public int PsnrViews { get; init; } = 2;
     /// <summary>Also write the gmnerf <c>nerf_weights.pth</c> layout (the native safetensors file is always written).</summary>
     public bool WritePth { get; init; }
-    /// <summary>Architecture folders to build; null = the paper's families for every object plus the unseen variants for test objects.</summary>
+    /// <summary>Architecture folders built for every object; null = the paper's families (mlp, triplane, hash).</summary>
     public IReadOnlyList<string>? Architectures { get; init; }
+    /// <summary>Architecture folders built for test objects only; null = the six unseen variants.</summary>
+    public IReadOnlyList<string>? TestOnlyArchitectures { get; init; }
+    /// <summary>Explicit (train, val, test) objects per class instead of the ≈ 30:2:10 ratio.</summary>
+    public (int Train, int Val, int Test)? Split { get; init; }
+    /// <summary>Store weights as float16 (half the size; tcnn runs NeRFs in fp16 anyway).</summary>
+    public bool HalfPrecision { get; init; }
+    /// <summary>Write each NeRF's occupancy grid (grid.pth, 885 KB dense); without it, readers rebuild grids from the NeRF.</summary>
+    public bool WriteGrids { get; init; } = true;
     /// <summary>Classes to build; null = all of the recipe's.</summary>
     public IReadOnlyList<string>? Classes { get; init; }
 
     public (int Train, int Val, int Test) SplitCounts()
     {
+        if (Split is { } s) return s;
         int n = ObjectsPerClass;
         if (n < 3) return (Math.Max(1, n - 1), 0, n > 1 ? 1 : 0);
-        int test = Math.Max(1, (int)Math.Round(n * 10.0 / 44));
-        int val = Math.Max(1, (int)Math.Round(n * 4.0 / 44));
+        int test = Math.Max(1, (int)Math.Round(n * 10.0 / 42));
+        int val = Math.Max(1, (int)Math.Round(n * 2.0 / 42));
         return (n - test - val, val, test);
     }
+
+    /// <summary>Objects per class (the split's total when it is explicit).</summary>
+    public int TotalObjectsPerClass => Split is { } s ? s.Train + s.Val + s.Test : ObjectsPerClass;
 
     public void Validate()
     {
@@ -46,7 +58,9 @@ public sealed record DatasetBuildOptions
         if (Views is < 1 or > 360) throw new ArgumentException("--views must be in 1..360");
         if (PsnrViews < 1 || PsnrViews > Views) throw new ArgumentException("PSNR views must be between 1 and the number of views");
         if (FitBatch < 1) throw new ArgumentException("fit batch must be at least 1");
-        foreach (var a in Architectures ?? [])
+        if (Split is { } sp && (sp.Train < 0 || sp.Val < 0 || sp.Test < 0 || sp.Train + sp.Val + sp.Test < 1))
+            throw new ArgumentException($"--split {sp.Train},{sp.Val},{sp.Test} must be non-negative and not all zero");
+        foreach (var a in (Architectures ?? []).Concat(TestOnlyArchitectures ?? []))
             if (!Architectures_.ByName.ContainsKey(a)) throw new ArgumentException($"unknown architecture '{a}' (known: {string.Join(", ", Architectures_.ByName.Keys)})");
         foreach (var c in Classes ?? [])
             if (!Shapes13.Classes.Contains(c)) throw new ArgumentException($"unknown class '{c}' (known: {string.Join(", ", Shapes13.Classes)})");

@@ -30,7 +30,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         var result = new List<ObjectEntry>();
         foreach (var c in Options.Classes ?? Shapes13.Classes)
         {
-            var order = Enumerable.Range(0, Options.ObjectsPerClass).ToArray();
+            var order = Enumerable.Range(0, Options.TotalObjectsPerClass).ToArray();
             new Random(StableHash.Seed(Options.Seed, c, "split")).Shuffle(order);
             for (int k = 0; k < order.Length; k++)
             {
@@ -42,8 +42,11 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         return result.OrderBy(o => Shapes13.Label(o.Class)).ThenBy(o => o.Index).ToList();
     }
 
-    IEnumerable<string> ArchitecturesFor(ObjectEntry o) =>
-        Options.Architectures ?? (o.Split == "test" ? DatasetLayout.Families.Concat(DatasetLayout.UnseenVariants) : DatasetLayout.Families);
+    IEnumerable<string> ArchitecturesFor(ObjectEntry o)
+    {
+        var all = Options.Architectures ?? DatasetLayout.Families;
+        return o.Split == "test" ? all.Concat(Options.TestOnlyArchitectures ?? DatasetLayout.UnseenVariants).Distinct() : all;
+    }
 
     /// <summary>(arch, object) pairs this shard must build, in build order.</summary>
     public IReadOnlyList<(string Arch, ObjectEntry Object)> Work() =>
@@ -186,9 +189,9 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         string tmp = folder + ".tmp-" + Environment.ProcessId;
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         Directory.CreateDirectory(Path.Combine(tmp, "train"));
-        NerfWeightsFile.WriteNative(weights, Path.Combine(tmp, "nerf_weights.safetensors"));
+        NerfWeightsFile.WriteNative(weights, Path.Combine(tmp, "nerf_weights.safetensors"), Options.HalfPrecision);
         if (Options.WritePth) NerfWeightsFile.WritePth(weights, Path.Combine(tmp, "nerf_weights.pth"));
-        grid.Save(Path.Combine(tmp, DatasetLayout.GridName));
+        if (Options.WriteGrids) grid.Save(Path.Combine(tmp, DatasetLayout.GridName));
         File.Copy(Path.Combine(gtFolder, DatasetLayout.TransformsName), Path.Combine(tmp, DatasetLayout.TransformsName));
         foreach (var png in Directory.GetFiles(Path.Combine(gtFolder, "train"), "*.png"))
             File.Copy(png, Path.Combine(tmp, "train", Path.GetFileName(png)));
@@ -230,7 +233,8 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         {
             recipe = Options.Recipe,
             seed = Options.Seed,
-            objects_per_class = Options.ObjectsPerClass,
+            objects_per_class = Options.TotalObjectsPerClass,
+            split = new { train = Options.SplitCounts().Train, val = Options.SplitCounts().Val, test = Options.SplitCounts().Test },
             image_size = Options.ImageSize,
             views = Options.Views,
             fit = Options.Fit,

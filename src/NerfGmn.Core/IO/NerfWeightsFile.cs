@@ -282,9 +282,12 @@ public static class NerfWeightsFile
     }
 
     /// <summary>Writes the native format: safetensors with the gmnerf tensor names and the descriptor in the metadata.</summary>
-    public static void WriteNative(NerfWeights weights, string path)
+    /// <param name="half">Store float16 values (read back widened to float32).</param>
+    public static void WriteNative(NerfWeights weights, string path, bool half = false)
     {
-        var tensors = StateDict(weights).ToDictionary(kv => kv.Key, kv => SafeTensor.FromFloats(kv.Value.Values, kv.Value.Shape));
+        var tensors = StateDict(weights).ToDictionary(kv => kv.Key, kv => half
+            ? SafeTensor.FromHalves(kv.Value.Values, kv.Value.Shape)
+            : SafeTensor.FromFloats(kv.Value.Values, kv.Value.Shape));
         var meta = new Dictionary<string, string>
         {
             [FormatMetadataKey] = NativeFormat,

@@ -12,6 +12,8 @@ public sealed record SafeTensor(string DType, long[] Shape, byte[] Data)
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
 
     public static SafeTensor FromFloats(float[] values, params long[] shape) => new("F32", shape, MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+    public static SafeTensor FromHalves(float[] values, params long[] shape) =>
+        new("F16", shape, MemoryMarshal.AsBytes(values.Select(v => (Half)v).ToArray().AsSpan()).ToArray());
     public static SafeTensor FromDoubles(double[] values, params long[] shape) => new("F64", shape, MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
     public static SafeTensor FromLongs(long[] values, params long[] shape) => new("I64", shape, MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
 

@@ -32,8 +32,9 @@ public sealed class OccupancyGrid
     /// so the grid boundary keeps away from non-negligible density.
     /// </summary>
     /// <param name="candidates">Optional: only these cells (flat x-major indices) are evaluated; the others count as empty.</param>
+    /// <param name="adaptive">Use min(mean σΔ, threshold) as the cut (nerfacc's rule during training).</param>
     public static OccupancyGrid FromDensity(Func<Tensor, Tensor> density, int resolution = 96, double step = 0.002368038287386298,
-        double threshold = 0.01, int dilation = 1, float[]? roi = null, Tensor? candidates = null)
+        double threshold = 0.01, int dilation = 1, float[]? roi = null, Tensor? candidates = null, bool adaptive = false)
     {
         roi ??= DefaultRoi;
         using var scope = NewDisposeScope();
@@ -48,9 +49,12 @@ public sealed class OccupancyGrid
             for (long start = 0; start < centres.shape[0]; start += 65536)
             {
                 var chunk = centres.narrow(0, start, Math.Min(65536, centres.shape[0] - start));
-                occupied.Add(density(chunk).to_type(ScalarType.Float64).mul(step).gt(threshold));
+                occupied.Add(density(chunk).to_type(ScalarType.Float64).mul(step));
             }
-        var flatOcc = occupied.Count > 0 ? cat(occupied, 0) : zeros(0, dtype: ScalarType.Bool);
+        var values = occupied.Count > 0 ? cat(occupied, 0) : zeros(0, dtype: ScalarType.Float64);
+        // nerfacc's rule while training: occupied above min(mean, threshold), so a young field never empties the grid.
+        double cut = adaptive && values.numel() > 0 ? Math.Min(values.mean().item<double>(), threshold) : threshold;
+        var flatOcc = values.gt(cut);
         if (candidates is not null)
             flatOcc = zeros((long)resolution * resolution * resolution, dtype: ScalarType.Bool).index_put_(flatOcc, candidates);
         var occ = flatOcc.reshape(1, 1, resolution, resolution, resolution).to_type(ScalarType.Float32);

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using NerfGmn.Graphs;
+using NerfGmn.IO;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Encoder;
+
+/// <summary>
+/// An encoder file: safetensors with reference parameter names and metadata (encoder size, the tri-plane position
+/// layout its graphs used, the objective), or a reference <c>torch.save</c> state dict (paper size, reference layout).
+/// </summary>
+public static class EncoderCheckpoint
+{
+    public const string Format = "nerfgmn-encoder/1";
+
+    public sealed record Info(GmnOptions Options, TriplanePositionLayout Layout, string Objective);
+
+    public static void Save(GraphMetaNetwork encoder, string path, TriplanePositionLayout layout, string objective)
+    {
+        var tensors = encoder.state_dict().ToDictionary(kv => ReferenceStateDict.ToReferenceName(kv.Key),
+            kv => SafeTensor.FromFloats(kv.Value.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray(), kv.Value.shape));
+        SafeTensorsFile.Write(path, tensors, new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["gmn"] = JsonSerializer.Serialize(encoder.Options),
+            ["triplane_layout"] = layout.ToString().ToLowerInvariant(),
+            ["objective"] = objective,
+        });
+    }
+
+    /// <summary>Loads an encoder (eval mode) and what it was trained with.</summary>
+    public static (GraphMetaNetwork Encoder, Info Info) Load(string path)
+    {
+        if (!File.Exists(path)) throw new NerfFormatException(path, "encoder checkpoint not found");
+        if (path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase))
+        {
+            var reference = new GraphMetaNetwork(GmnOptions.Paper);
+            ReferenceStateDict.Load(reference, path);
+            reference.eval();
+            return (reference, new Info(GmnOptions.Paper, TriplanePositionLayout.Reference, "reference"));
+        }
+        var contents = SafeTensorsFile.Read(path);
+        if (!contents.Metadata.TryGetValue("format", out var f) || f != Format)
+            throw new NerfFormatException(path, $"not a NerfGmn encoder file (format '{f ?? "none"}', expected {Format})");
+        var options = JsonSerializer.Deserialize<GmnOptions>(contents.Metadata["gmn"]) ?? GmnOptions.Paper;
+        var layout = Enum.Parse<TriplanePositionLayout>(contents.Metadata.GetValueOrDefault("triplane_layout", "reference"), ignoreCase: true);
+        var encoder = new GraphMetaNetwork(options);
+        var tensors = contents.Tensors.ToDictionary(kv => kv.Key, kv => tensor(kv.Value.ToFloats(), kv.Value.Shape));
+        try { ReferenceStateDict.Load(encoder, tensors, path); }
+        finally { foreach (var t in tensors.Values) t.Dispose(); }
+        encoder.eval();
+        return (encoder, new Info(options, layout, contents.Metadata.GetValueOrDefault("objective", "unknown")));
+    }
+}

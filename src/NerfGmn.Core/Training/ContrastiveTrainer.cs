@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using NerfGmn.Encoder;
+using NerfGmn.Graphs;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Training;
+
+/// <summary>Where a run stands: enough to continue it exactly.</summary>
+public sealed record TrainerState
+{
+    public int Epoch { get; init; }
+    /// <summary>Batches of <see cref="Epoch"/> already done.</summary>
+    public int Batch { get; init; }
+    public int GlobalStep { get; init; }
+    public double BestValidation { get; init; } = double.PositiveInfinity;
+    public float TPrime { get; init; }
+    public float Bias { get; init; }
+}
+
+/// <summary>Progress of training: epoch, batch, step, losses.</summary>
+public sealed record TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch, int GlobalStep, int TotalSteps, double Loss, double? Validation);
+
+/// <summary>
+/// Trains the GMN encoder with the SigLIP objective L_C on pairs of the same object in two architectures
+/// (gmnerf <c>trainers/l_con.py</c>): AdamW (weight decay also on t′ and b) with OneCycle (β₁ cycling) stepped per
+/// batch. Checkpoints (<c>last/</c>, written into a temporary folder then renamed) after every epoch and when
+/// cancelled; <see cref="Train"/> resumes from <c>last/</c> with the optimiser, schedule position and sampler order
+/// restored (per-step randomness is derived from the step number). Validation: mean SigLIP loss on the val split
+/// (best checkpoint <c>best.safetensors</c>); a CSV log and a PNG loss curve.
+/// </summary>
+public sealed class ContrastiveTrainer(TrainingOptions options)
+{
+    public TrainingOptions Options { get; } = options;
+    string LastDir => Path.Combine(Options.Output, "last");
+    public string LogPath => Path.Combine(Options.Output, "log.csv");
+    public string BestPath => Path.Combine(Options.Output, "best.safetensors");
+
+    public TrainerState Train(Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        if (Options.Objective != Objective.Contrastive)
+            throw new NotSupportedException($"objective '{Options.Objective}' needs the rendering loss, which this trainer does not provide yet; use l_con");
+        Directory.CreateDirectory(Options.Output);
+        var train = new TrainingData(Options.Data, "train");
+        if (train.Objects.Count == 0) throw new NerfFormatException(Options.Data, "no training NeRFs (train.txt and <arch>/<class>/<object>/nerf_weights.*)");
+        var val = File.Exists(Path.Combine(Options.Data, "val.txt")) ? new TrainingData(Options.Data, "val") : null;
+        var sampler = new PairSampler(train.Families(), Options.Seed);
+        int batchesPerEpoch = Math.Max(1, sampler.Epoch(0).Count / Options.PairsPerBatch);
+        var schedule = new OneCycleSchedule(Options.MaxLearningRate, Options.Epochs * batchesPerEpoch);
+
+        manual_seed(Options.Seed);
+        using var encoder = new GraphMetaNetwork(Options.Encoder);
+        using var siglip = new SigLipLoss();
+        var parameters = encoder.parameters().Concat(siglip.parameters()).ToList();
+        var group = new AdamW.ParamGroup(parameters, new AdamW.Options
+        {
+            LearningRate = schedule.InitialLr, weight_decay = Options.WeightDecay, beta1 = 0.95, beta2 = 0.999, eps = 1e-8,
+        });
+        var optimizer = optim.AdamW([group], lr: schedule.InitialLr, weight_decay: Options.WeightDecay);
+        var state = new TrainerState { TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>() };
+
+        if (File.Exists(Path.Combine(LastDir, "trainer.json")))
+        {
+            state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(LastDir, "trainer.json")))!;
+            var (loaded, _) = EncoderCheckpoint.Load(Path.Combine(LastDir, "encoder.safetensors"));
+            using (no_grad())
+            {
+                var target = encoder.state_dict();
+                foreach (var (name, t) in loaded.state_dict()) target[name].copy_(t);
+                siglip.TPrime.fill_(state.TPrime);
+                siglip.Bias.fill_(state.Bias);
+            }
+            loaded.Dispose();
+            optimizer.load_state_dict(Path.Combine(LastDir, "optimizer.bin"));
+        }
+        else if (File.Exists(LogPath)) File.Delete(LogPath);
+        if (!File.Exists(LogPath)) File.WriteAllText(LogPath, "epoch,batch,step,lr,beta1,loss,val_loss,seconds\n");
+
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            for (int epoch = state.Epoch; epoch < Options.Epochs; epoch++)
+            {
+                var pairs = sampler.Epoch(epoch);
+                encoder.train();
+                for (int b = epoch == state.Epoch ? state.Batch : 0; b < batchesPerEpoch; b++)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    var (lr, beta1) = schedule.At(state.GlobalStep);
+                    group.Options.LearningRate = lr;
+                    group.Options.beta1 = beta1;
+                    double loss;
+                    using (var scope = NewDisposeScope())
+                    {
+                        var chunk = pairs.Skip(b * Options.PairsPerBatch).Take(Options.PairsPerBatch).ToArray();
+                        var l = PairLoss(encoder, siglip, train, chunk);
+                        optimizer.zero_grad();
+                        l.backward();
+                        optimizer.step();
+                        loss = l.item<float>();
+                    }
+                    state = state with { Batch = b + 1, GlobalStep = state.GlobalStep + 1 };
+                    AppendLog(epoch, b, state.GlobalStep, lr, beta1, loss, null, sw.Elapsed.TotalSeconds);
+                    progress?.Invoke(new TrainingProgress(epoch, b + 1, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, loss, null));
+                }
+                double? valLoss = val is { Objects.Count: > 1 } ? Validate(encoder, siglip, val) : null;
+                bool best = valLoss is { } v ? v < state.BestValidation : true;
+                state = state with
+                {
+                    Epoch = epoch + 1, Batch = 0,
+                    BestValidation = valLoss is { } vv && vv < state.BestValidation ? vv : state.BestValidation,
+                    TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>(),
+                };
+                if (best) EncoderCheckpoint.Save(encoder, BestPath, Options.Layout, Options.Objective);
+                AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds);
+                SaveCheckpoint(encoder, optimizer, state);
+                LossCurve.Write(LogPath, Path.Combine(Options.Output, "loss.png"));
+                progress?.Invoke(new TrainingProgress(epoch, batchesPerEpoch, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, double.NaN, valLoss));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            state = state with { TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>() };
+            SaveCheckpoint(encoder, optimizer, state);   // nothing lost on Ctrl+C
+            throw;
+        }
+        return state;
+    }
+
+    Tensor PairLoss(GraphMetaNetwork encoder, SigLipLoss siglip, TrainingData data, (string Object, string A, string B)[] pairs)
+    {
+        var graphs = new List<ParameterGraph>(pairs.Length * 2);
+        foreach (var (obj, a, b) in pairs)
+        {
+            graphs.Add(data.Graph(obj, a, Options.Layout));
+            graphs.Add(data.Graph(obj, b, Options.Layout));
+        }
+        using var batch = GraphBatch.From(graphs);
+        var z = encoder.forward(batch);
+        var idx = arange(0, z.shape[0], 2);
+        return siglip.forward(z.index_select(0, idx), z.index_select(0, idx + 1));
+    }
+
+    double Validate(GraphMetaNetwork encoder, SigLipLoss siglip, TrainingData val)
+    {
+        encoder.eval();
+        var pairs = new PairSampler(val.Families(), Options.Seed).Epoch(0);
+        var losses = new List<double>();
+        using (no_grad())
+            foreach (var chunk in pairs.Chunk(Options.PairsPerBatch).Where(c => c.Length > 1))
+                using (var scope = NewDisposeScope())
+                    losses.Add(PairLoss(encoder, siglip, val, chunk).item<float>());
+        encoder.train();
+        return losses.Count > 0 ? losses.Average() : double.NaN;
+    }
+
+    void SaveCheckpoint(GraphMetaNetwork encoder, OptimizerHelper optimizer, TrainerState state)
+    {
+        string tmp = LastDir + ".tmp-" + Environment.ProcessId;
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(tmp);
+        EncoderCheckpoint.Save(encoder, Path.Combine(tmp, "encoder.safetensors"), Options.Layout, Options.Objective);
+        optimizer.save_state_dict(Path.Combine(tmp, "optimizer.bin"));
+        File.WriteAllText(Path.Combine(tmp, "trainer.json"), JsonSerializer.Serialize(state));
+        File.WriteAllText(Path.Combine(tmp, "options.json"), JsonSerializer.Serialize(Options, new JsonSerializerOptions { WriteIndented = true }));
+        // Swap in: the old checkpoint is removed only once the new one is complete.
+        string old = LastDir + ".old";
+        if (Directory.Exists(old)) Directory.Delete(old, true);
+        if (Directory.Exists(LastDir)) Directory.Move(LastDir, old);
+        Directory.Move(tmp, LastDir);
+        if (Directory.Exists(old)) Directory.Delete(old, true);
+    }
+
+    void AppendLog(int epoch, int batch, int step, double lr, double beta1, double loss, double? val, double seconds)
+    {
+        static string F(double v) => double.IsNaN(v) ? "" : v.ToString("G6", CultureInfo.InvariantCulture);
+        File.AppendAllText(LogPath, $"{epoch},{batch},{step},{F(lr)},{F(beta1)},{F(loss)},{(val is { } v ? F(v) : "")},{F(seconds)}\n");
+    }
+}

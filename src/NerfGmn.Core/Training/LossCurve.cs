@@ -1,0 +1,36 @@
+using System.Globalization;
+
+namespace NerfGmn.Training;
+
+/// <summary>Draws the training log (<c>log.csv</c>) as a PNG: per-step loss, its moving average, and validation loss per epoch.</summary>
+public static class LossCurve
+{
+    public static void Write(string csvPath, string pngPath)
+    {
+        var rows = File.ReadAllLines(csvPath).Skip(1).Select(l => l.Split(',')).ToArray();
+        double Parse(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+        var steps = rows.Where(r => r[5].Length > 0).Select(r => (Step: Parse(r[2]), Loss: Parse(r[5]))).ToArray();
+        var vals = rows.Where(r => r[6].Length > 0).Select(r => (Step: Parse(r[2]), Loss: Parse(r[6]))).ToArray();
+        var plot = new ScottPlot.Plot();
+        if (steps.Length > 0)
+        {
+            var raw = plot.Add.Scatter(steps.Select(s => s.Step).ToArray(), steps.Select(s => s.Loss).ToArray());
+            raw.LegendText = "train loss"; raw.MarkerSize = 0; raw.LineWidth = 1;
+            int w = Math.Max(1, steps.Length / 20);
+            var smooth = steps.Select((_, i) => steps.Skip(Math.Max(0, i - w + 1)).Take(Math.Min(w, i + 1)).Average(s => s.Loss)).ToArray();
+            var avg = plot.Add.Scatter(steps.Select(s => s.Step).ToArray(), smooth);
+            avg.LegendText = $"moving average ({w})"; avg.MarkerSize = 0; avg.LineWidth = 2;
+        }
+        if (vals.Length > 0)
+        {
+            var v = plot.Add.Scatter(vals.Select(s => s.Step).ToArray(), vals.Select(s => s.Loss).ToArray());
+            v.LegendText = "validation"; v.MarkerSize = 6;
+        }
+        plot.XLabel("step");
+        plot.YLabel("loss");
+        plot.ShowLegend();
+        string tmp = pngPath + ".tmp-" + Environment.ProcessId + ".png";
+        plot.SavePng(tmp, 900, 500);
+        File.Move(tmp, pngPath, overwrite: true);
+    }
+}

@@ -1,0 +1,36 @@
+using NerfGmn.Datasets;
+using NerfGmn.Graphs;
+using NerfGmn.IO;
+
+namespace NerfGmn.Training;
+
+/// <summary>The NeRFs of one split of a dataset, grouped by object: object id → architecture → weight file.</summary>
+public sealed class TrainingData
+{
+    public string Root { get; }
+    public string Split { get; }
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Objects { get; }
+
+    public TrainingData(string root, string split, IEnumerable<string>? architectures = null)
+    {
+        Root = root; Split = split;
+        var layout = new DatasetLayout(root);
+        var archs = (architectures ?? DatasetLayout.Families).ToArray();
+        var objects = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var (cls, obj) in layout.ReadSplit(split))
+        {
+            var files = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var a in archs)
+                if (DatasetLayout.WeightsFile(layout.NerfFolder(a, cls, obj)) is { } w) files[a] = w;
+            if (files.Count > 0) objects[$"{cls}/{obj}"] = files;
+        }
+        Objects = objects;
+    }
+
+    public IReadOnlyList<(string Object, IReadOnlyList<string> Families)> Families() =>
+        Objects.Select(kv => (kv.Key, (IReadOnlyList<string>)kv.Value.Keys.ToArray())).ToArray();
+
+    /// <summary>The parameter graph of an object's NeRF in one architecture.</summary>
+    public ParameterGraph Graph(string obj, string arch, TriplanePositionLayout layout) =>
+        ParameterGraphBuilder.Build(NerfWeightsFile.Read(Objects[obj][arch]), new ParameterGraphOptions { TriplaneLayout = layout });
+}

@@ -1,0 +1,36 @@
+using NerfGmn.Encoder;
+
+namespace NerfGmn.Training;
+
+/// <summary>The training objectives of Embed Any NeRF.</summary>
+public static class Objective
+{
+    public const string Rendering = "l_rec", Contrastive = "l_con", RenderingContrastive = "l_rec_con";
+    public static readonly string[] All = [Rendering, Contrastive, RenderingContrastive];
+}
+
+/// <summary>One training run: data, objective, encoder size and the reference optimiser settings.</summary>
+public sealed record TrainingOptions
+{
+    public required string Data { get; init; }
+    public required string Output { get; init; }
+    public string Objective { get; init; } = Training.Objective.Contrastive;
+    public string Preset { get; init; } = "cpu";
+    public GmnOptions Encoder { get; init; } = GmnPresets.Cpu;
+    public int Epochs { get; init; } = 50;
+    /// <summary>Pairs per batch (the reference: 4 pairs = 8 graphs).</summary>
+    public int PairsPerBatch { get; init; } = 4;
+    public double MaxLearningRate { get; init; } = 1e-4;
+    public double WeightDecay { get; init; } = 1e-2;
+    /// <summary>λ of L_R + λ·L_C.</summary>
+    public double ContrastiveWeight { get; init; } = 2e-2;
+    public int Seed { get; init; }
+    public Graphs.TriplanePositionLayout Layout { get; init; } = Graphs.TriplanePositionLayout.Reference;
+
+    public static TrainingOptions ForPreset(string preset, string data, string output, string objective) => preset switch
+    {
+        "paper" => new TrainingOptions { Data = data, Output = output, Objective = objective, Preset = preset, Encoder = GmnPresets.Paper, Epochs = 250 },
+        "cpu" => new TrainingOptions { Data = data, Output = output, Objective = objective, Preset = preset, Encoder = GmnPresets.Cpu, Epochs = 50, MaxLearningRate = 3e-4 },
+        _ => throw new ArgumentException($"unknown preset '{preset}' (paper, cpu)"),
+    };
+}

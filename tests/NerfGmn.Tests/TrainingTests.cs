@@ -1,0 +1,85 @@
+using NerfGmn.Datasets;
+using NerfGmn.Encoder;
+using NerfGmn.Fitting;
+using NerfGmn.Training;
+
+namespace NerfGmn.Tests;
+
+[TestClass]
+public class TrainingTests
+{
+    static TempDir _data = null!;
+
+    [ClassInitialize]
+    public static void BuildTinyDataset(TestContext _)
+    {
+        _data = TestPaths.NewTempDir();
+        new DatasetBuilder(new DatasetBuildOptions
+        {
+            Root = _data.Path, Split = (2, 1, 0), Classes = ["chair", "lamp"], Architectures = ["mlp", "triplane_16w", "hash"],
+            TestOnlyArchitectures = [], ImageSize = 8, Views = 2, PsnrViews = 1, FitBatch = 6, MinPsnr = 0, WriteGrids = false,
+            Fit = new FieldFitOptions { Steps = 5, PointsPerStep = 128 },
+        }).Build();
+    }
+
+    [ClassCleanup]
+    public static void Cleanup() => _data.Dispose();
+
+    static TrainingOptions Tiny(string output) => new()
+    {
+        Data = _data.Path, Output = output, Objective = Objective.Contrastive, Epochs = 3, PairsPerBatch = 2, MaxLearningRate = 1e-3,
+        Encoder = new GmnOptions { HiddenDim = 16, OutputDim = 32, Layers = 2 }, Seed = 3,
+    };
+
+    [TestMethod]
+    public void PairSamplerFollowsTheReferencePatternAndIsDeterministic()
+    {
+        var objects = Enumerable.Range(0, 12).Select(i => ($"o{i}", (IReadOnlyList<string>)["mlp", "triplane", "hash"])).ToArray();
+        var sampler = new PairSampler(objects, 1);
+        var epoch = sampler.Epoch(0);
+        Assert.AreEqual(12, epoch.Count);
+        Assert.AreEqual(("mlp", "triplane"), (epoch[0].A, epoch[0].B));
+        Assert.AreEqual(("triplane", "hash"), (epoch[1].A, epoch[1].B));
+        Assert.AreEqual(("mlp", "hash"), (epoch[2].A, epoch[2].B));
+        CollectionAssert.AreEqual(epoch.ToArray(), sampler.Epoch(0).ToArray());
+        Assert.AreEqual(12, epoch.Select(p => p.Object).Distinct().Count(), "every object once per epoch");
+        var partial = new PairSampler([("a", ["mlp", "triplane"]), ("b", ["hash"])], 1).Epoch(0);
+        Assert.AreEqual(1, partial.Count, "an object in one family cannot form a pair");
+        Assert.AreEqual(("mlp", "triplane"), (partial[0].A, partial[0].B));
+    }
+
+    [TestMethod]
+    public void ContrastiveTrainingResumesExactlyAfterAnInterruption()
+    {
+        using var full = TestPaths.NewTempDir();
+        var losses = new List<double>();
+        var done = new ContrastiveTrainer(Tiny(full.Path)).Train(p => { if (!double.IsNaN(p.Loss)) losses.Add(p.Loss); });
+        Assert.AreEqual(3, done.Epoch);
+        Assert.IsTrue(File.Exists(Path.Combine(full.Path, "loss.png")));
+        Assert.IsTrue(File.Exists(Path.Combine(full.Path, "best.safetensors")));
+        Assert.AreEqual(losses.Count + 3 + 1, File.ReadAllLines(Path.Combine(full.Path, "log.csv")).Length, "a row per step and per epoch, plus the header");
+
+        using var resumed = TestPaths.NewTempDir();
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsExactly<OperationCanceledException>(() =>
+            new ContrastiveTrainer(Tiny(resumed.Path)).Train(p => { if (p.GlobalStep == 2 && !double.IsNaN(p.Loss)) cts.Cancel(); }, cts.Token));
+        var again = new ContrastiveTrainer(Tiny(resumed.Path)).Train();
+        Assert.AreEqual(done.GlobalStep, again.GlobalStep);
+        Assert.AreEqual(done.TPrime, again.TPrime, 1e-6f);
+
+        var (a, _) = EncoderCheckpoint.Load(Path.Combine(full.Path, "last", "encoder.safetensors"));
+        var (b, info) = EncoderCheckpoint.Load(Path.Combine(resumed.Path, "last", "encoder.safetensors"));
+        Assert.AreEqual("l_con", info.Objective);
+        var sb = b.state_dict();
+        foreach (var (name, t) in a.state_dict())
+            Assert.IsTrue(t.allclose(sb[name], 1e-5, 1e-6), $"{name} differs after resume");
+    }
+
+    [TestMethod]
+    public void RenderingObjectivesSayWhatIsMissing()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => new ContrastiveTrainer(Tiny(dir.Path) with { Objective = Objective.RenderingContrastive }).Train());
+        StringAssert.Contains(e.Message, "rendering loss");
+    }
+}

@@ -53,7 +53,7 @@ public class TrainingTests
     {
         using var full = TestPaths.NewTempDir();
         var losses = new List<double>();
-        var done = new ContrastiveTrainer(Tiny(full.Path)).Train(p => { if (!double.IsNaN(p.Loss)) losses.Add(p.Loss); });
+        var done = new EncoderTrainer(Tiny(full.Path)).Train(p => { if (!double.IsNaN(p.Loss)) losses.Add(p.Loss); });
         Assert.AreEqual(3, done.Epoch);
         Assert.IsTrue(File.Exists(Path.Combine(full.Path, "loss.png")));
         Assert.IsTrue(File.Exists(Path.Combine(full.Path, "best.safetensors")));
@@ -62,8 +62,8 @@ public class TrainingTests
         using var resumed = TestPaths.NewTempDir();
         using var cts = new CancellationTokenSource();
         Assert.ThrowsExactly<OperationCanceledException>(() =>
-            new ContrastiveTrainer(Tiny(resumed.Path)).Train(p => { if (p.GlobalStep == 2 && !double.IsNaN(p.Loss)) cts.Cancel(); }, cts.Token));
-        var again = new ContrastiveTrainer(Tiny(resumed.Path)).Train();
+            new EncoderTrainer(Tiny(resumed.Path)).Train(p => { if (p.GlobalStep == 2 && !double.IsNaN(p.Loss)) cts.Cancel(); }, cts.Token));
+        var again = new EncoderTrainer(Tiny(resumed.Path)).Train();
         Assert.AreEqual(done.GlobalStep, again.GlobalStep);
         Assert.AreEqual(done.TPrime, again.TPrime, 1e-6f);
 
@@ -76,10 +76,39 @@ public class TrainingTests
     }
 
     [TestMethod]
-    public void RenderingObjectivesSayWhatIsMissing()
+    public void RenderingPlusContrastiveTrainsTheDecoderAndResumesExactly()
+    {
+        TrainingOptions Options(string output) => Tiny(output) with
+        {
+            Objective = Objective.RenderingContrastive, Epochs = 2,
+            Decoder = new Decoder.ImplicitDecoderOptions { HiddenDim = 32, LayersBeforeSkip = 1, LayersAfterSkip = 1 },
+            Rendering = new RenderingLossOptions { CandidateRays = 512, ForegroundRays = 8, MaxForegroundSamples = 300, BackgroundCells = 200, TotalPoints = 400, ImageSize = 8 },
+        };
+        using var full = TestPaths.NewTempDir();
+        var losses = new List<double>();
+        var done = new EncoderTrainer(Options(full.Path)).Train(p => { if (!double.IsNaN(p.Loss)) losses.Add(p.Loss); });
+        Assert.IsTrue(losses.Count > 0 && losses.All(double.IsFinite), string.Join(", ", losses));
+        Assert.IsTrue(File.Exists(Path.Combine(full.Path, "last", "decoder.safetensors")));
+
+        using var resumed = TestPaths.NewTempDir();
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsExactly<OperationCanceledException>(() =>
+            new EncoderTrainer(Options(resumed.Path)).Train(p => { if (p.GlobalStep == 1 && !double.IsNaN(p.Loss)) cts.Cancel(); }, cts.Token));
+        var again = new EncoderTrainer(Options(resumed.Path)).Train();
+        Assert.AreEqual(done.GlobalStep, again.GlobalStep);
+        var (a, _) = EncoderCheckpoint.Load(Path.Combine(full.Path, "last", "encoder.safetensors"));
+        var (b, info) = EncoderCheckpoint.Load(Path.Combine(resumed.Path, "last", "encoder.safetensors"));
+        Assert.AreEqual("l_rec_con", info.Objective);
+        var sb = b.state_dict();
+        foreach (var (name, t) in a.state_dict())
+            Assert.IsTrue(t.allclose(sb[name], 1e-4, 1e-5), $"{name} differs after resume");
+    }
+
+    [TestMethod]
+    public void UnknownObjectivesAreRejected()
     {
         using var dir = TestPaths.NewTempDir();
-        var e = Assert.ThrowsExactly<NotSupportedException>(() => new ContrastiveTrainer(Tiny(dir.Path) with { Objective = Objective.RenderingContrastive }).Train());
-        StringAssert.Contains(e.Message, "rendering loss");
+        var e = Assert.ThrowsExactly<ArgumentException>(() => new EncoderTrainer(Tiny(dir.Path) with { Objective = "l_magic" }).Train());
+        StringAssert.Contains(e.Message, "unknown objective 'l_magic'");
     }
 }

@@ -12,7 +12,7 @@ namespace NerfGmn.Fields;
 public sealed class FrequencyEncoding : nn.Module<Tensor, Tensor>
 {
     readonly int _frequencies;
-    readonly Tensor _scales;   // float32 [F]: float32(2^k · π_f)
+    readonly float[] _scales;   // float32(2^k · π_f); not a tensor field, so it is no module state
 
     public int Frequencies => _frequencies;
     public int OutputDims(int inputDims = 3) => inputDims * 2 * _frequencies;
@@ -21,10 +21,8 @@ public sealed class FrequencyEncoding : nn.Module<Tensor, Tensor>
     {
         if (frequencies < 1) throw new ArgumentOutOfRangeException(nameof(frequencies));
         _frequencies = frequencies;
-        var scales = new float[frequencies];
-        for (int k = 0; k < frequencies; k++) scales[k] = MathF.ScaleB(MathF.PI, k);
-        _scales = tensor(scales);
-        register_buffer("scales", _scales, persistent: false);
+        _scales = new float[frequencies];
+        for (int k = 0; k < frequencies; k++) _scales[k] = MathF.ScaleB(MathF.PI, k);
     }
 
     /// <param name="u">[B, D] normalised coordinates (float32).</param>
@@ -33,7 +31,7 @@ public sealed class FrequencyEncoding : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long b = u.shape[0], d = u.shape[1];
-        var a = u.to_type(ScalarType.Float32).unsqueeze(-1) * _scales;                    // [B, D, F] float32
+        var a = u.to_type(ScalarType.Float32).unsqueeze(-1) * tensor(_scales, device: u.device);   // [B, D, F] float32
         var aCos = a + (float)(MathF.PI / 2f);                                              // float32 add, as tcnn
         var enc = stack([a.sin(), aCos.sin()], dim: -1); // [B, D, F, 2]
         return enc.to_type(ScalarType.Float32).reshape(b, d * 2 * _frequencies).MoveToOuterDisposeScope();

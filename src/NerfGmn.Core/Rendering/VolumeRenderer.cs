@@ -73,7 +73,11 @@ public static class VolumeRenderer
         return (tNear.masked_fill(miss, 1e10), tFar.masked_fill(miss, 1e10));
     }
 
-    static RenderResult RenderChunk(Field field, Tensor o, Tensor d, OccupancyGrid? grid, Tensor? gridTensor, RenderOptions opt)
+    /// <summary>
+    /// The sample lattice of rays [R] (float64): midpoints t [R, K], which samples are kept [R, K] (inside the box and,
+    /// with a grid, in an occupied cell) and their world points [R, K, 3].
+    /// </summary>
+    public static (Tensor TMid, Tensor Valid, Tensor Points) Samples(Tensor o, Tensor d, OccupancyGrid? grid, Tensor? gridTensor, RenderOptions opt)
     {
         double step = opt.StepSize;
         var (tMin, tMax) = IntersectBox(o, d, opt.SceneBox);
@@ -86,7 +90,15 @@ public static class VolumeRenderer
         var tMid = tMin.unsqueeze(1) + (arange(k, dtype: ScalarType.Float64) + 0.5) * step;    // [R, K]
         var valid = tMid.lt(tMax.unsqueeze(1));
         var points = o.unsqueeze(1) + tMid.unsqueeze(2) * d.unsqueeze(1);                      // [R, K, 3]
-        if (grid is not null) valid = valid.logical_and(Occupied(points, grid, gridTensor!));
+        if (grid is not null) valid = valid.logical_and(Occupied(points, grid, gridTensor ?? tensor(grid.Occupied)));
+        return (tMid, valid, points);
+    }
+
+    static RenderResult RenderChunk(Field field, Tensor o, Tensor d, OccupancyGrid? grid, Tensor? gridTensor, RenderOptions opt)
+    {
+        double step = opt.StepSize;
+        var (tMid, valid, points) = Samples(o, d, grid, gridTensor, opt);
+        long k = tMid.shape[1];
 
         long r = o.shape[0];
         var sigma = zeros(r, k, dtype: ScalarType.Float64);

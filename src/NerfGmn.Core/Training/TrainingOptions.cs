@@ -26,10 +26,19 @@ public sealed record TrainingOptions
     public double ContrastiveWeight { get; init; } = 2e-2;
     public int Seed { get; init; }
     public Graphs.TriplanePositionLayout Layout { get; init; } = Graphs.TriplanePositionLayout.Reference;
+    public Decoder.ImplicitDecoderOptions Decoder { get; init; } = CpuDecoder;
+    public RenderingLossOptions Rendering { get; init; } = RenderingLossOptions.Cpu;
+
+    /// <summary>CPU decoder: width 256, one layer on each side of the skip, 48 frequencies as gmnerf.</summary>
+    public static readonly Decoder.ImplicitDecoderOptions CpuDecoder = new() { HiddenDim = 256, LayersBeforeSkip = 1, LayersAfterSkip = 1 };
 
     public static TrainingOptions ForPreset(string preset, string data, string output, string objective) => preset switch
     {
-        "paper" => new TrainingOptions { Data = data, Output = output, Objective = objective, Preset = preset, Encoder = GmnPresets.Paper, Epochs = 250 },
+        "paper" => new TrainingOptions
+        {
+            Data = data, Output = output, Objective = objective, Preset = preset, Encoder = GmnPresets.Paper, Epochs = 250,
+            Decoder = NerfGmn.Decoder.ImplicitDecoderOptions.Paper, Rendering = RenderingLossOptions.Paper,
+        },
         "cpu" => new TrainingOptions { Data = data, Output = output, Objective = objective, Preset = preset, Encoder = GmnPresets.Cpu, Epochs = 50, MaxLearningRate = 3e-4 },
         _ => throw new ArgumentException($"unknown preset '{preset}' (paper, cpu)"),
     };

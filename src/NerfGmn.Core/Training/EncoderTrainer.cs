@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using NerfGmn.Decoder;
 using NerfGmn.Encoder;
 using NerfGmn.Graphs;
 using TorchSharp;
@@ -25,14 +26,15 @@ public sealed record TrainerState
 public sealed record TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch, int GlobalStep, int TotalSteps, double Loss, double? Validation);
 
 /// <summary>
-/// Trains the GMN encoder with the SigLIP objective L_C on pairs of the same object in two architectures
-/// (gmnerf <c>trainers/l_con.py</c>): AdamW (weight decay also on t′ and b) with OneCycle (β₁ cycling) stepped per
-/// batch. Checkpoints (<c>last/</c>, written into a temporary folder then renamed) after every epoch and when
+/// Trains the GMN encoder (gmnerf <c>trainers/l_con.py</c>, <c>l_rec.py</c>, <c>l_rec_con.py</c>) on batches of pairs of
+/// the same object in two architectures: L_C = SigLIP over the pairs, L_R = the rendering loss through the nf2vec
+/// decoder over every graph of the batch, L_R+C = L_R + λ·L_C. AdamW (weight decay also on t′ and b) with OneCycle
+/// (β₁ cycling) stepped per batch. Checkpoints (<c>last/</c>, written into a temporary folder then renamed) after every epoch and when
 /// cancelled; <see cref="Train"/> resumes from <c>last/</c> with the optimiser, schedule position and sampler order
 /// restored (per-step randomness is derived from the step number). Validation: mean SigLIP loss on the val split
 /// (best checkpoint <c>best.safetensors</c>); a CSV log and a PNG loss curve.
 /// </summary>
-public sealed class ContrastiveTrainer(TrainingOptions options)
+public sealed class EncoderTrainer(TrainingOptions options)
 {
     public TrainingOptions Options { get; } = options;
     string LastDir => Path.Combine(Options.Output, "last");
@@ -41,8 +43,9 @@ public sealed class ContrastiveTrainer(TrainingOptions options)
 
     public TrainerState Train(Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
-        if (Options.Objective != Objective.Contrastive)
-            throw new NotSupportedException($"objective '{Options.Objective}' needs the rendering loss, which this trainer does not provide yet; use l_con");
+        if (!Objective.All.Contains(Options.Objective))
+            throw new ArgumentException($"unknown objective '{Options.Objective}' ({string.Join(", ", Objective.All)})");
+        bool rendering = Options.Objective != Objective.Contrastive, contrastive = Options.Objective != Objective.Rendering;
         Directory.CreateDirectory(Options.Output);
         var train = new TrainingData(Options.Data, "train");
         if (train.Objects.Count == 0) throw new NerfFormatException(Options.Data, "no training NeRFs (train.txt and <arch>/<class>/<object>/nerf_weights.*)");
@@ -54,7 +57,9 @@ public sealed class ContrastiveTrainer(TrainingOptions options)
         manual_seed(Options.Seed);
         using var encoder = new GraphMetaNetwork(Options.Encoder);
         using var siglip = new SigLipLoss();
+        using var decoder = new ImplicitDecoder(Options.Decoder with { EmbeddingDim = Options.Encoder.OutputDim });
         var parameters = encoder.parameters().Concat(siglip.parameters()).ToList();
+        if (rendering) parameters.AddRange(decoder.parameters());
         var group = new AdamW.ParamGroup(parameters, new AdamW.Options
         {
             LearningRate = schedule.InitialLr, weight_decay = Options.WeightDecay, beta1 = 0.95, beta2 = 0.999, eps = 1e-8,
@@ -64,7 +69,7 @@ public sealed class ContrastiveTrainer(TrainingOptions options)
 
         if (File.Exists(Path.Combine(LastDir, "trainer.json")))
         {
-            state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(LastDir, "trainer.json")))!;
+            state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(LastDir, "trainer.json")), StateJson)!;
             var (loaded, _) = EncoderCheckpoint.Load(Path.Combine(LastDir, "encoder.safetensors"));
             using (no_grad())
             {
@@ -74,6 +79,7 @@ public sealed class ContrastiveTrainer(TrainingOptions options)
                 siglip.Bias.fill_(state.Bias);
             }
             loaded.Dispose();
+            if (rendering) LoadDecoder(decoder, Path.Combine(LastDir, "decoder.safetensors"));
             optimizer.load_state_dict(Path.Combine(LastDir, "optimizer.bin"));
         }
         else if (File.Exists(LogPath)) File.Delete(LogPath);
@@ -96,7 +102,7 @@ public sealed class ContrastiveTrainer(TrainingOptions options)
                     using (var scope = NewDisposeScope())
                     {
                         var chunk = pairs.Skip(b * Options.PairsPerBatch).Take(Options.PairsPerBatch).ToArray();
-                        var l = PairLoss(encoder, siglip, train, chunk);
+                        var l = BatchLoss(encoder, siglip, decoder, train, chunk, rendering, contrastive, state.GlobalStep);
                         optimizer.zero_grad();
                         l.backward();
                         optimizer.step();
@@ -106,7 +112,7 @@ public sealed class ContrastiveTrainer(TrainingOptions options)
                     AppendLog(epoch, b, state.GlobalStep, lr, beta1, loss, null, sw.Elapsed.TotalSeconds);
                     progress?.Invoke(new TrainingProgress(epoch, b + 1, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, loss, null));
                 }
-                double? valLoss = val is { Objects.Count: > 1 } ? Validate(encoder, siglip, val) : null;
+                double? valLoss = val is { Objects.Count: > 1 } ? Validate(encoder, siglip, decoder, val, rendering, contrastive) : null;
                 bool best = valLoss is { } v ? v < state.BestValidation : true;
                 state = state with
                 {
@@ -116,7 +122,7 @@ public sealed class ContrastiveTrainer(TrainingOptions options)
                 };
                 if (best) EncoderCheckpoint.Save(encoder, BestPath, Options.Layout, Options.Objective);
                 AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds);
-                SaveCheckpoint(encoder, optimizer, state);
+                SaveCheckpoint(encoder, rendering ? decoder : null, optimizer, state);
                 LossCurve.Write(LogPath, Path.Combine(Options.Output, "loss.png"));
                 progress?.Invoke(new TrainingProgress(epoch, batchesPerEpoch, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, double.NaN, valLoss));
             }
@@ -124,27 +130,68 @@ public sealed class ContrastiveTrainer(TrainingOptions options)
         catch (OperationCanceledException)
         {
             state = state with { TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>() };
-            SaveCheckpoint(encoder, optimizer, state);   // nothing lost on Ctrl+C
+            SaveCheckpoint(encoder, rendering ? decoder : null, optimizer, state);   // nothing lost on Ctrl+C
             throw;
+        }
+        finally
+        {
+            foreach (var t in _targets.Values) t.Dispose();
+            _targets.Clear();
         }
         return state;
     }
 
-    Tensor PairLoss(GraphMetaNetwork encoder, SigLipLoss siglip, TrainingData data, (string Object, string A, string B)[] pairs)
+    readonly Dictionary<string, RenderTarget> _targets = new(StringComparer.Ordinal);
+
+    // The best validation loss starts at +∞.
+    static readonly JsonSerializerOptions StateJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    Tensor BatchLoss(GraphMetaNetwork encoder, SigLipLoss siglip, ImplicitDecoder decoder, TrainingData data,
+        (string Object, string A, string B)[] pairs, bool rendering, bool contrastive, int step)
     {
         var graphs = new List<ParameterGraph>(pairs.Length * 2);
+        var nerfs = new List<(string Object, string Arch)>();
         foreach (var (obj, a, b) in pairs)
         {
-            graphs.Add(data.Graph(obj, a, Options.Layout));
-            graphs.Add(data.Graph(obj, b, Options.Layout));
+            graphs.Add(data.Graph(obj, a, Options.Layout)); nerfs.Add((obj, a));
+            graphs.Add(data.Graph(obj, b, Options.Layout)); nerfs.Add((obj, b));
         }
         using var batch = GraphBatch.From(graphs);
         var z = encoder.forward(batch);
-        var idx = arange(0, z.shape[0], 2);
-        return siglip.forward(z.index_select(0, idx), z.index_select(0, idx + 1));
+        Tensor? loss = null;
+        if (contrastive)
+        {
+            var idx = arange(0, z.shape[0], 2);
+            loss = siglip.forward(z.index_select(0, idx), z.index_select(0, idx + 1));
+        }
+        if (rendering)
+        {
+            // Per-step randomness from the step number: a resumed run draws the same rays.
+            var gen = new Generator(StableHash.Of(Options.Seed, "render", step));
+            var targets = nerfs.Select(n => Target(data, n.Object, n.Arch)).ToList();
+            var lr = RenderingLoss.Compute(decoder, z, targets, Options.Rendering, gen);
+            loss = loss is null ? lr : lr + Options.ContrastiveWeight * loss;
+        }
+        return loss!;
     }
 
-    double Validate(GraphMetaNetwork encoder, SigLipLoss siglip, TrainingData val)
+    RenderTarget Target(TrainingData data, string obj, string arch)
+    {
+        string key = $"{data.Split}:{arch}/{obj}";
+        if (_targets.TryGetValue(key, out var t)) return t;
+        string file = data.Objects[obj][arch], folder = Path.GetDirectoryName(file)!;
+        var weights = IO.NerfWeightsFile.Read(file);
+        using var nerf = new Fields.RadianceField(weights);
+        string gridPath = Path.Combine(folder, Datasets.DatasetLayout.GridName);
+        var grid = File.Exists(gridPath) ? Rendering.OccupancyGrid.Load(gridPath)
+            : Rendering.OccupancyGrid.FromDensity(p => nerf.forward(p).Sigma);   // bundled mini datasets ship no grids
+        var cameras = Rendering.CameraSet.Load(Path.Combine(folder, Datasets.DatasetLayout.TransformsName));
+        t = RenderTarget.Create(nerf, grid, cameras, Options.Rendering, new Generator(StableHash.Of(Options.Seed, "target", key)));
+        _targets[key] = t;
+        return t;
+    }
+
+    double Validate(GraphMetaNetwork encoder, SigLipLoss siglip, ImplicitDecoder decoder, TrainingData val, bool rendering, bool contrastive)
     {
         encoder.eval();
         var pairs = new PairSampler(val.Families(), Options.Seed).Epoch(0);
@@ -152,19 +199,30 @@ public sealed class ContrastiveTrainer(TrainingOptions options)
         using (no_grad())
             foreach (var chunk in pairs.Chunk(Options.PairsPerBatch).Where(c => c.Length > 1))
                 using (var scope = NewDisposeScope())
-                    losses.Add(PairLoss(encoder, siglip, val, chunk).item<float>());
+                    losses.Add(BatchLoss(encoder, siglip, decoder, val, chunk, rendering, contrastive, -1).item<float>());
         encoder.train();
         return losses.Count > 0 ? losses.Average() : double.NaN;
     }
 
-    void SaveCheckpoint(GraphMetaNetwork encoder, OptimizerHelper optimizer, TrainerState state)
+    static void LoadDecoder(ImplicitDecoder decoder, string path)
+    {
+        var contents = IO.SafeTensorsFile.Read(path);
+        var tensors = contents.Tensors.ToDictionary(kv => kv.Key, kv => tensor(kv.Value.ToFloats(), kv.Value.Shape));
+        try { decoder.LoadReference(tensors, path); }
+        finally { foreach (var t in tensors.Values) t.Dispose(); }
+    }
+
+    void SaveCheckpoint(GraphMetaNetwork encoder, ImplicitDecoder? decoder, OptimizerHelper optimizer, TrainerState state)
     {
         string tmp = LastDir + ".tmp-" + Environment.ProcessId;
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         Directory.CreateDirectory(tmp);
         EncoderCheckpoint.Save(encoder, Path.Combine(tmp, "encoder.safetensors"), Options.Layout, Options.Objective);
         optimizer.save_state_dict(Path.Combine(tmp, "optimizer.bin"));
-        File.WriteAllText(Path.Combine(tmp, "trainer.json"), JsonSerializer.Serialize(state));
+        if (decoder is not null)
+            IO.SafeTensorsFile.Write(Path.Combine(tmp, "decoder.safetensors"), decoder.state_dict().ToDictionary(
+                kv => decoder.ToReferenceName(kv.Key), kv => IO.SafeTensor.FromFloats(kv.Value.detach().contiguous().data<float>().ToArray(), kv.Value.shape)));
+        File.WriteAllText(Path.Combine(tmp, "trainer.json"), JsonSerializer.Serialize(state, StateJson));
         File.WriteAllText(Path.Combine(tmp, "options.json"), JsonSerializer.Serialize(Options, new JsonSerializerOptions { WriteIndented = true }));
         // Swap in: the old checkpoint is removed only once the new one is complete.
         string old = LastDir + ".old";

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using NerfGmn.Datasets;
+using NerfGmn.Encoder;
+using NerfGmn.Graphs;
+using NerfGmn.IO;
+using Spectre.Console;
+
+namespace NerfGmn.Demo.Commands;
+
+/// <summary><c>nerfgmn embed &lt;weights…|dataset&gt; --encoder ckpt --out emb.safetensors [--split test] [--archs ..]</c></summary>
+static class EmbedCommand
+{
+    public static Command Create()
+    {
+        var inputs = new Argument<string[]>("inputs") { Description = "NeRF weight files, or a dataset root", Arity = ArgumentArity.OneOrMore };
+        var encoder = new Option<string>("--encoder") { Description = "encoder checkpoint (.safetensors, or a reference .pth)", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "output .safetensors (a .csv is written beside it)", Required = true };
+        var split = new Option<string>("--split") { Description = "dataset split", DefaultValueFactory = _ => "test" };
+        var archs = new Option<string?>("--archs") { Description = "comma-separated architectures (dataset input); default: all present" };
+        var batchSize = new Option<int>("--batch") { Description = "graphs per forward pass", DefaultValueFactory = _ => 8 };
+        var cmd = new Command("embed", "Embed NeRFs with a trained encoder") { inputs, encoder, output, split, archs, batchSize };
+        cmd.SetAction(p =>
+        {
+            var (gmn, info) = EncoderCheckpoint.Load(p.GetValue(encoder)!);
+            var items = new List<(string Id, string Arch, string Class, string Object, string Path)>();
+            var ins = p.GetValue(inputs)!;
+            if (ins.Length == 1 && Directory.Exists(ins[0]))
+            {
+                var layout = new DatasetLayout(ins[0]);
+                var wanted = p.GetValue(archs)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                             ?? Directory.GetDirectories(ins[0]).Select(Path.GetFileName).Where(n => n is not null && !n.StartsWith('_')).Cast<string>().ToArray();
+                foreach (var (cls, obj) in layout.ReadSplit(p.GetValue(split)!))
+                    foreach (var a in wanted)
+                        if (DatasetLayout.WeightsFile(layout.NerfFolder(a, cls, obj)) is { } w) items.Add(($"{a}/{cls}/{obj}", a, cls, obj, w));
+            }
+            else
+                items.AddRange(ins.Select(f => (f, "", "", "", f)));
+            if (items.Count == 0) throw new ArgumentException("nothing to embed");
+
+            var embeddings = new float[items.Count][];
+            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("embedding", maxValue: items.Count);
+                    int bs = Math.Max(1, p.GetValue(batchSize));
+                    for (int start = 0; start < items.Count; start += bs)
+                    {
+                        var chunk = items.Skip(start).Take(bs).ToList();
+                        var graphs = chunk.Select(i => ParameterGraphBuilder.Build(NerfWeightsFile.Read(i.Path), new ParameterGraphOptions { TriplaneLayout = info.Layout })).ToList();
+                        var z = gmn.Embed(graphs, bs);
+                        for (int k = 0; k < chunk.Count; k++) embeddings[start + k] = z[k];
+                        task.Increment(chunk.Count);
+                    }
+                });
+            string outPath = p.GetValue(output)!;
+            int dim = embeddings[0].Length;
+            SafeTensorsFile.Write(outPath, new Dictionary<string, SafeTensor> { ["embeddings"] = SafeTensor.FromFloats(embeddings.SelectMany(e => e).ToArray(), items.Count, dim) },
+                new Dictionary<string, string> { ["ids"] = JsonSerializer.Serialize(items.Select(i => i.Id)), ["encoder"] = Path.GetFileName(p.GetValue(encoder)!) });
+            var csv = new StringBuilder("id,arch,class,object," + string.Join(",", Enumerable.Range(0, dim).Select(k => $"e{k}")) + "\n");
+            for (int i = 0; i < items.Count; i++)
+                csv.Append($"{items[i].Id},{items[i].Arch},{items[i].Class},{items[i].Object},")
+                   .AppendJoin(',', embeddings[i].Select(v => v.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
+            File.WriteAllText(Path.ChangeExtension(outPath, ".csv"), csv.ToString());
+            AnsiConsole.MarkupLineInterpolated($"{items.Count} embeddings of {dim} dims → [green]{outPath}[/] and {Path.ChangeExtension(outPath, ".csv")}");
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using NerfGmn.Training;
+using Spectre.Console;
+
+namespace NerfGmn.Demo.Commands;
+
+/// <summary><c>nerfgmn train --data DIR --loss l_con --preset cpu --out RUN [--resume] [--epochs N]</c></summary>
+static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "dataset root (train.txt, val.txt, <arch>/<class>/<object>/)", Required = true };
+        var loss = new Option<string>("--loss") { Description = "l_rec, l_con or l_rec_con", DefaultValueFactory = _ => Objective.Contrastive };
+        loss.AcceptOnlyFromAmong(Objective.All);
+        var preset = new Option<string>("--preset") { Description = "paper (reference hyper-parameters) or cpu", DefaultValueFactory = _ => "cpu" };
+        preset.AcceptOnlyFromAmong("paper", "cpu");
+        var output = new Option<string>("--out", "-o") { Description = "run folder (checkpoints, log.csv, loss.png)", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint" };
+        var epochs = new Option<int?>("--epochs") { Description = "override the preset's epoch count" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed };
+        cmd.SetAction((p, cancel) =>
+        {
+            var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
+            options = options with { Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs };
+            bool hasCheckpoint = File.Exists(Path.Combine(options.Output, "last", "trainer.json"));
+            if (hasCheckpoint && !p.GetValue(resume))
+                throw new ArgumentException($"{options.Output} already holds a run; pass --resume to continue it or choose another --out");
+            // Ctrl+C: stop after the current step and write a checkpoint.
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                TrainerState state = null!;
+                AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask("training");
+                        state = new EncoderTrainer(options).Train(pr =>
+                        {
+                            task.MaxValue = pr.TotalSteps;
+                            task.Value = pr.GlobalStep;
+                            task.Description = pr.Validation is { } v ? $"epoch {pr.Epoch + 1}: val {v:F4}" : $"epoch {pr.Epoch + 1} loss {pr.Loss:F4}";
+                        }, cts.Token);
+                    });
+                AnsiConsole.MarkupLineInterpolated($"done: {state.Epoch} epochs, {state.GlobalStep} steps, best val {state.BestValidation:F4}; encoder [green]{Path.Combine(options.Output, "best.safetensors")}[/]");
+                return Task.FromResult(0);
+            }
+            catch (OperationCanceledException)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]interrupted[/]: checkpoint written to {Path.Combine(options.Output, "last")}; continue with --resume");
+                return Task.FromResult(130);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        });
+        return cmd;
+    }
+}

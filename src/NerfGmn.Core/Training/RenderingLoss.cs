@@ -1,0 +1,130 @@
+using NerfGmn.Decoder;
+using NerfGmn.Fields;
+using NerfGmn.Rendering;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Training;
+
+/// <summary>Sizes of the rendering loss (the reference: 55,000 rays → 512 foreground rays, ≤ 25,000 foreground samples, 35,000 decoder queries).</summary>
+public sealed record RenderingLossOptions
+{
+    public int CandidateRays { get; init; } = 55_000;
+    public int ForegroundRays { get; init; } = 512;
+    public int MaxForegroundSamples { get; init; } = 25_000;
+    public int BackgroundCells { get; init; } = 32_000;
+    public int TotalPoints { get; init; } = 35_000;
+    public double ForegroundWeight { get; init; } = 0.8;
+    public int ImageSize { get; init; } = 224;
+
+    public static readonly RenderingLossOptions Paper = new();
+    public static readonly RenderingLossOptions Cpu = new() { CandidateRays = 8_192, ForegroundRays = 64, MaxForegroundSamples = 3_000, BackgroundCells = 3_000, TotalPoints = 4_000, ImageSize = 64 };
+}
+
+/// <summary>
+/// What the rendering loss needs of one input NeRF, computed once: its occupancy grid, its unoccupied cells, and a
+/// pool of foreground rays (random pixels of random views whose ground-truth opacity is non-zero) with the NeRF's
+/// own render of them (colour on black C, opacity A; no stratification, σ-culling on, as nf2vec's GT renders).
+/// </summary>
+public sealed record RenderTarget(OccupancyGrid Grid, Tensor EmptyCells, Tensor Origins, Tensor Directions, Tensor ColorOnBlack, Tensor Opacity) : IDisposable
+{
+    public static RenderTarget Create(RadianceField nerf, OccupancyGrid grid, CameraSet cameras, RenderingLossOptions o, Generator gen)
+    {
+        using var scope = NewDisposeScope();
+        var views = randint(0, cameras.Frames.Count, [o.CandidateRays], generator: gen);
+        var px = randint(0, o.ImageSize, [o.CandidateRays, 2], generator: gen);
+        var origins = new List<Tensor>(); var dirs = new List<Tensor>();
+        var viewIds = views.data<long>().ToArray();
+        foreach (var v in viewIds.Distinct())
+        {
+            var sel = views.eq(v).nonzero().squeeze(1);
+            var (ov, dv) = cameras.Rays((int)v, o.ImageSize, o.ImageSize, px.index_select(0, sel));
+            origins.Add(ov); dirs.Add(dv);
+        }
+        var allO = cat(origins, 0); var allD = cat(dirs, 0);
+        RenderResult gt;
+        using (no_grad())
+            gt = VolumeRenderer.Render(p => nerf.forward(p), allO, allD, grid, new RenderOptions { SigmaCulling = true });
+        var fg = gt.Opacity.gt(0).nonzero().squeeze(1);
+        if (fg.shape[0] == 0) fg = arange(Math.Min(o.ForegroundRays, allO.shape[0]));   // empty NeRF: any rays
+        var empty = tensor(grid.Occupied).logical_not().nonzero().squeeze(1);
+        // Targets are cached across training steps: keep them out of every dispose scope (freed by Dispose).
+        return new RenderTarget(grid, empty.DetachFromDisposeScope(), allO.index_select(0, fg).DetachFromDisposeScope(),
+            allD.index_select(0, fg).DetachFromDisposeScope(), gt.Rgb.index_select(0, fg).DetachFromDisposeScope(),
+            gt.Opacity.index_select(0, fg).DetachFromDisposeScope());
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { EmptyCells, Origins, Directions, ColorOnBlack, Opacity }) t.Dispose();
+    }
+}
+
+/// <summary>
+/// The nf2vec/gmnerf rendering loss L_R (training-and-losses.md §3): for each NeRF, 512 foreground rays with their
+/// ground truth composited on one random background per batch — twice, as the reference does —, a stratified decoder
+/// render of those rays through the NeRF's occupancy grid (foreground samples capped at 25,000 by a sorted random
+/// subset), background points in unoccupied cells; L_R = 0.8·smooth-L1(foreground colour) + 0.2·smooth-L1(rgb·σ +
+/// bg·(1 − σ) against bg) with the background term over zero-padded points.
+/// </summary>
+public static class RenderingLoss
+{
+    public static Tensor Compute(ImplicitDecoder decoder, Tensor embeddings, IReadOnlyList<RenderTarget> targets, RenderingLossOptions o, Generator gen)
+    {
+        int b = targets.Count;
+        var bg = rand(3, generator: gen, dtype: ScalarType.Float64);              // item 0's colour for the whole batch
+        var opt = new RenderOptions { Stratified = true, Generator = gen };
+        var fgPoints = new List<Tensor>(); var fgLayouts = new List<(Tensor Flat, long R, long K, Tensor TMid)>();
+        var gts = new List<Tensor>(); var bgPoints = new List<Tensor>();
+        foreach (var t in targets)
+        {
+            long pool = t.Origins.shape[0];
+            var pick = pool >= o.ForegroundRays ? randperm(pool, generator: gen)[..o.ForegroundRays]
+                : cat([arange(pool), full(o.ForegroundRays - pool, pool - 1, dtype: ScalarType.Int64)], 0);
+            var (tMid, valid, points) = VolumeRenderer.Samples(t.Origins.index_select(0, pick), t.Directions.index_select(0, pick), t.Grid, null, opt);
+            var flat = valid.reshape(-1).nonzero().squeeze(1);
+            if (flat.shape[0] > o.MaxForegroundSamples)
+                flat = randperm(flat.shape[0], generator: gen)[..o.MaxForegroundSamples].sort().Values.pipe(i => flat.index_select(0, i));
+            fgPoints.Add(points.reshape(-1, 3).index_select(0, flat).to_type(ScalarType.Float32));
+            fgLayouts.Add((flat, tMid.shape[0], tMid.shape[1], tMid));
+            // Ground truth with the reference's double background composite: C_out = C + bg(1 − A); gt = C_out·A + bg(1 − A).
+            var a = t.Opacity.index_select(0, pick).unsqueeze(1);
+            var cOut = t.ColorOnBlack.index_select(0, pick) + bg * (1 - a);
+            gts.Add(cOut * a + bg * (1 - a));
+            // Background points: unoccupied cells without replacement, jittered inside the cell.
+            long nBg = Math.Max(0, Math.Min(o.TotalPoints - flat.shape[0], Math.Min(o.BackgroundCells, t.EmptyCells.shape[0])));
+            var cells = t.EmptyCells.index_select(0, randperm(t.EmptyCells.shape[0], generator: gen)[..(int)nBg]);
+            int r = t.Grid.Resolution;
+            var ijk = stack([cells / (r * r), cells / r % r, cells % r], 1).to_type(ScalarType.Float32);
+            var lo = tensor(t.Grid.Roi[..3]); var hi = tensor(t.Grid.Roi[3..]);
+            bgPoints.Add(lo + (ijk + rand(ijk.shape, generator: gen)) / r * (hi - lo));
+        }
+        // One decoder pass over every NeRF's points (zero-padded to the longest).
+        long maxPoints = Enumerable.Range(0, b).Max(k => fgPoints[k].shape[0] + bgPoints[k].shape[0]);
+        var all = stack(Enumerable.Range(0, b).Select(k =>
+        {
+            var p = cat([fgPoints[k], bgPoints[k]], 0);
+            return p.shape[0] < maxPoints ? cat([p, zeros(maxPoints - p.shape[0], 3)], 0) : p;
+        }).ToArray(), 0);
+        var (rgb, sigma) = decoder.forward((embeddings, all));
+
+        var fgLosses = new List<Tensor>(); var bgPred = new List<Tensor>(); long maxBg = bgPoints.Max(p => p.shape[0]);
+        for (int k = 0; k < b; k++)
+        {
+            long nFg = fgPoints[k].shape[0], nBg = bgPoints[k].shape[0];
+            var (flat, rays, kk, tMid) = fgLayouts[k];
+            var denseSigma = zeros(rays * kk, dtype: ScalarType.Float64).index_put_(sigma[k, ..(int)nFg].to_type(ScalarType.Float64), flat).reshape(rays, kk);
+            var denseRgb = zeros(rays * kk, 3, dtype: ScalarType.Float64).index_put_(rgb[k, ..(int)nFg].to_type(ScalarType.Float64), flat).reshape(rays, kk, 3);
+            using var composite = VolumeRenderer.Composite(denseSigma, denseRgb, tMid, opt.StepSize, new RenderOptions { Background = bg.data<double>().ToArray() });
+            fgLosses.Add(nn.functional.smooth_l1_loss(composite.Rgb, gts[k], reduction: nn.Reduction.Sum));
+            var s = sigma[k, (int)nFg..(int)(nFg + nBg)].unsqueeze(1).to_type(ScalarType.Float64);
+            var pred = rgb[k, (int)nFg..(int)(nFg + nBg)].to_type(ScalarType.Float64) * s + bg * (1 - s);
+            bgPred.Add(nn.functional.pad(pred - bg, [0, 0, 0, maxBg - nBg]));   // padded entries compare 0 with 0
+        }
+        var lFg = stack(fgLosses, 0).sum() / (b * o.ForegroundRays * 3);
+        var lBg = nn.functional.smooth_l1_loss(stack(bgPred, 0), zeros(b, maxBg, 3, dtype: ScalarType.Float64));
+        return (o.ForegroundWeight * lFg + (1 - o.ForegroundWeight) * lBg).to_type(ScalarType.Float32);
+    }
+
+    static T pipe<T>(this Tensor t, Func<Tensor, T> f) => f(t);
+}

@@ -14,26 +14,14 @@ namespace NerfGmn.Fields;
 public sealed class HashGrid : nn.Module<Tensor, Tensor>
 {
     readonly Parameter table;   // [Σ T_l, F]
-    readonly HashGridSpec _spec;
-    readonly int[] _sizes, _offsets, _resolutions;
-    readonly float[] _scales;
+    readonly HashGridIndexing _indexing;
 
-    public int OutputDims => _spec.Levels * _spec.Features;
+    public int OutputDims => _indexing.Spec.Levels * _indexing.Spec.Features;
 
     public HashGrid(float[] values, HashGridSpec spec) : base(nameof(HashGrid))
     {
-        _spec = spec;
-        _sizes = spec.TableSizes ?? spec.ComputeTableSizes();
-        _offsets = new int[_sizes.Length];
-        for (int l = 1; l < _sizes.Length; l++) _offsets[l] = _offsets[l - 1] + _sizes[l - 1];
-        _scales = new float[spec.Levels];
-        _resolutions = new int[spec.Levels];
-        for (int l = 0; l < spec.Levels; l++)
-        {
-            _scales[l] = (float)(spec.BaseResolution * Math.Pow(spec.PerLevelScale, l) - 1.0);
-            _resolutions[l] = spec.TcnnResolution(l);
-        }
-        table = new Parameter(tensor(values, [_sizes.Sum(), spec.Features]));
+        _indexing = new HashGridIndexing(spec);
+        table = new Parameter(tensor(values, [_indexing.TotalEntries, spec.Features]));
         RegisterComponents();
     }
 
@@ -44,7 +32,43 @@ public sealed class HashGrid : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor u)
     {
         using var scope = NewDisposeScope();
+        return _indexing.Encode(u, table, null).MoveToOuterDisposeScope();
+    }
+
+}
+
+/// <summary>
+/// tcnn hash-grid lookup and trilinear interpolation, separate from where the tables live (a <see cref="HashGrid"/>
+/// module, or the batched fitter's stacked tables).
+/// </summary>
+public sealed class HashGridIndexing
+{
+    readonly int[] _sizes, _offsets, _resolutions;
+    readonly float[] _scales;
+    readonly HashGridSpec _spec;
+
+    public HashGridSpec Spec => _spec;
+    public int TotalEntries => _sizes.Sum();
+
+    public HashGridIndexing(HashGridSpec spec)
+    {
+        _spec = spec;
+        _sizes = spec.TableSizes ?? spec.ComputeTableSizes();
+        _offsets = new int[_sizes.Length];
+        for (int l = 1; l < _sizes.Length; l++) _offsets[l] = _offsets[l - 1] + _sizes[l - 1];
+        _scales = Enumerable.Range(0, spec.Levels).Select(l => (float)(spec.BaseResolution * Math.Pow(spec.PerLevelScale, l) - 1.0)).ToArray();
+        _resolutions = Enumerable.Range(0, spec.Levels).Select(spec.TcnnResolution).ToArray();
+    }
+
+    /// <summary>
+    /// The tcnn hash encoding of points <paramref name="u"/> [..., 3] from a flat table [entries, F]; with
+    /// <paramref name="entryOffset"/> (broadcastable to u's leading dims) several NeRFs' tables can share one flat
+    /// tensor (the batched fitter). Returns [..., L·F].
+    /// </summary>
+    public Tensor Encode(Tensor u, Tensor flatTable, Tensor? entryOffset)
+    {
         var outputs = new List<Tensor>(_spec.Levels);
+        var lead = u.shape[..^1];
         for (int l = 0; l < _spec.Levels; l++)
         {
             var pos = u * _scales[l] + 0.5f;
@@ -56,21 +80,19 @@ public sealed class HashGrid : nn.Module<Tensor, Tensor>
             Tensor? acc = null;
             for (int corner = 0; corner < 8; corner++)
             {
-                var bits = new[] { corner & 1, (corner >> 1) & 1, (corner >> 2) & 1 };
-                var c = ci + tensor(bits.Select(b => (long)b).ToArray());                      // [B, 3]
-                var w = ones_like(frac[.., 0]);
-                for (int d = 0; d < 3; d++) w = w * (bits[d] == 1 ? frac[.., d] : 1f - frac[.., d]);
-                Tensor index;
-                if (dense)
-                    index = c[.., 0] + c[.., 1] * res + c[.., 2] * (res * res);
-                else
-                    index = (c[.., 0] ^ (c[.., 1] * 2654435761L) ^ (c[.., 2] * 805459861L)).bitwise_and(0xFFFFFFFFL);
+                int bx = corner & 1, by = (corner >> 1) & 1, bz = (corner >> 2) & 1;
+                var cx = ci[TensorIndex.Ellipsis, 0] + bx; var cy = ci[TensorIndex.Ellipsis, 1] + by; var cz = ci[TensorIndex.Ellipsis, 2] + bz;
+                var fx = frac[TensorIndex.Ellipsis, 0]; var fy = frac[TensorIndex.Ellipsis, 1]; var fz = frac[TensorIndex.Ellipsis, 2];
+                var w = (bx == 1 ? fx : 1f - fx) * (by == 1 ? fy : 1f - fy) * (bz == 1 ? fz : 1f - fz);
+                var index = dense ? cx + cy * res + cz * (res * res)
+                    : (cx ^ (cy * 2654435761L) ^ (cz * 805459861L)).bitwise_and(0xFFFFFFFFL);   // uint32 arithmetic
                 index = index.remainder(size) + _offsets[l];
-                var term = table.index_select(0, index) * w.unsqueeze(-1);
+                if (entryOffset is not null) index = index + entryOffset;
+                var term = flatTable.index_select(0, index.reshape(-1)).reshape([.. lead, _spec.Features]) * w.unsqueeze(-1);
                 acc = acc is null ? term : acc + term;
             }
             outputs.Add(acc!);
         }
-        return cat(outputs, 1).MoveToOuterDisposeScope();
+        return cat(outputs, -1);
     }
 }

@@ -20,8 +20,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
     readonly NerfArchitecture _arch;
     readonly int _b;
     readonly float[] _box;
-    readonly int[] _hashSizes = [], _hashOffsets = [], _hashRes = [];
-    readonly float[] _hashScales = [];
+    readonly HashGridIndexing? _hashIndexing;
 
     public int Count => _b;
     public NerfArchitecture Architecture => _arch;
@@ -43,12 +42,8 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
             triplane = new Parameter(PerNerf(g => normal(0, 0.01, [3, tp.Resolution, tp.Resolution, tp.Channels], generator: g)));
         if (_arch.Hash is { } h)
         {
-            _hashSizes = h.TableSizes ?? h.ComputeTableSizes();
-            _hashOffsets = new int[_hashSizes.Length];
-            for (int l = 1; l < _hashSizes.Length; l++) _hashOffsets[l] = _hashOffsets[l - 1] + _hashSizes[l - 1];
-            _hashRes = Enumerable.Range(0, h.Levels).Select(h.TcnnResolution).ToArray();
-            _hashScales = Enumerable.Range(0, h.Levels).Select(l => (float)(h.BaseResolution * Math.Pow(h.PerLevelScale, l) - 1.0)).ToArray();
-            hash_table = new Parameter(PerNerf(g => (rand([_hashSizes.Sum(), h.Features], generator: g) * 2 - 1) * 1e-4f));
+            _hashIndexing = new HashGridIndexing(h);
+            hash_table = new Parameter(PerNerf(g => (rand([_hashIndexing.TotalEntries, h.Features], generator: g) * 2 - 1) * 1e-4f));
         }
         var layers = _arch.Layers();
         bool sine = _arch.Activation == NerfActivation.Sine;
@@ -112,36 +107,20 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
 
     Tensor HashFeatures(Tensor u)
     {
-        var spec = _arch.Hash!;
-        long b = u.shape[0], p = u.shape[1];
-        long total = _hashSizes.Sum();
-        var nerfOffset = (arange(b, dtype: ScalarType.Int64) * total).unsqueeze(1);      // [B, 1]
-        var flatTable = hash_table!.reshape(b * total, spec.Features);
-        var outputs = new List<Tensor>();
-        for (int l = 0; l < spec.Levels; l++)
-        {
-            var pos = u * _hashScales[l] + 0.5f;
-            var cell = pos.floor();
-            var frac = pos - cell;
-            var ci = cell.to_type(ScalarType.Int64);
-            long res = _hashRes[l], size = _hashSizes[l];
-            bool dense = res * res * res <= size;
-            Tensor? acc = null;
-            for (int corner = 0; corner < 8; corner++)
-            {
-                int bx = corner & 1, by = (corner >> 1) & 1, bz = (corner >> 2) & 1;
-                var cx = ci[.., .., 0] + bx; var cy = ci[.., .., 1] + by; var cz = ci[.., .., 2] + bz;
-                var w = (bx == 1 ? frac[.., .., 0] : 1f - frac[.., .., 0]) * (by == 1 ? frac[.., .., 1] : 1f - frac[.., .., 1])
-                        * (bz == 1 ? frac[.., .., 2] : 1f - frac[.., .., 2]);
-                var index = dense ? cx + cy * res + cz * (res * res)
-                    : (cx ^ (cy * 2654435761L) ^ (cz * 805459861L)).bitwise_and(0xFFFFFFFFL);
-                index = index.remainder(size) + _hashOffsets[l] + nerfOffset;
-                var term = flatTable.index_select(0, index.reshape(-1)).reshape(b, p, spec.Features) * w.unsqueeze(-1);
-                acc = acc is null ? term : acc + term;
-            }
-            outputs.Add(acc!);
-        }
-        return cat(outputs, 2);
+        long b = u.shape[0];
+        long total = _hashIndexing!.TotalEntries;
+        var nerfOffset = (arange(b, dtype: ScalarType.Int64) * total).unsqueeze(1);      // [B, 1]: each NeRF's block of the flat table
+        return _hashIndexing.Encode(u, hash_table!.reshape(b * total, _arch.Hash!.Features), nerfOffset);
+    }
+
+    /// <summary>Adam (eps 1e-15, as nerfacc's recipe) with the MLP and the grids (tri-plane, hash) in two groups.</summary>
+    public (Adam Optimizer, IReadOnlyList<Adam.ParamGroup> Groups) CreateAdam(double mlpLearningRate, double gridLearningRate)
+    {
+        var grid = named_parameters().Where(p => !p.name.StartsWith("weights")).Select(p => p.parameter).ToList();
+        var mlp = named_parameters().Where(p => p.name.StartsWith("weights")).Select(p => p.parameter).ToList();
+        var groups = new List<Adam.ParamGroup> { new(mlp, new Adam.Options { LearningRate = mlpLearningRate }) };
+        if (grid.Count > 0) groups.Add(new(grid, new Adam.Options { LearningRate = gridLearningRate }));
+        return (optim.Adam(groups, eps: 1e-15), groups);
     }
 
     /// <summary>The weights of NeRF <paramref name="index"/> in architecture-neutral form.</summary>

@@ -68,11 +68,7 @@ public static class FieldFitter
         seeds ??= Enumerable.Range(0, targets.Count).Select(k => (ulong)(options.Seed * 1000 + k)).ToArray();
         var gens = seeds.Select(s => new Generator(s)).ToArray();
         var model = new BatchedRadianceField(arch, targets.Count, gens);
-        var gridParams = model.named_parameters().Where(p => !p.name.StartsWith("weights")).Select(p => p.parameter).ToList();
-        var mlpParams = model.named_parameters().Where(p => p.name.StartsWith("weights")).Select(p => p.parameter).ToList();
-        var groups = new List<Adam.ParamGroup> { new(mlpParams, new Adam.Options { LearningRate = options.MlpLearningRate }) };
-        if (gridParams.Count > 0) groups.Add(new(gridParams, new Adam.Options { LearningRate = options.GridLearningRate }));
-        var optimizer = optim.Adam(groups, eps: 1e-15);
+        var (optimizer, groups) = model.CreateAdam(options.MlpLearningRate, options.GridLearningRate);
         var baseRates = groups.Select(g => g.Options.LearningRate!.Value).ToArray();
         double minLog = Math.Log(options.MinDensity);
         int nSurface = (int)(options.PointsPerStep * options.NearSurfaceFraction), nUniform = options.PointsPerStep - nSurface;

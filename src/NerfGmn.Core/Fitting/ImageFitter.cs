@@ -54,11 +54,7 @@ public static class ImageFitter
 
         var gen = new Generator((ulong)options.Seed);
         using var model = new BatchedRadianceField(arch, 1, [gen]);
-        var grid = model.named_parameters().Where(p => !p.name.StartsWith("weights")).Select(p => p.parameter).ToList();
-        var mlp = model.named_parameters().Where(p => p.name.StartsWith("weights")).Select(p => p.parameter).ToList();
-        var groups = new List<Adam.ParamGroup> { new(mlp, new Adam.Options { LearningRate = options.MlpLearningRate }) };
-        if (grid.Count > 0) groups.Add(new(grid, new Adam.Options { LearningRate = options.GridLearningRate }));
-        var optimizer = optim.Adam(groups, eps: 1e-15);
+        var (optimizer, groups) = model.CreateAdam(options.MlpLearningRate, options.GridLearningRate);
         var baseRates = groups.Select(g => g.Options.LearningRate!.Value).ToArray();
 
         (Tensor, Tensor) Field(Tensor p) { var (rgb, sigma, _) = model.forward(p.unsqueeze(0)); return (rgb[0], sigma[0]); }

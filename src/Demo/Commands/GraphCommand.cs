@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace NerfGmn.Demo.Commands;
 
 /// <summary><c>nerfgmn graph &lt;weights&gt; [--arch] [--layout] --out graph.safetensors</c></summary>
-static class GraphCommand
+public static class GraphCommand
 {
     public static Command Create()
     {

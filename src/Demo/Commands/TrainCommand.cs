@@ -44,7 +44,7 @@ static class TrainCommand
                             task.Description = pr.Validation is { } v ? $"epoch {pr.Epoch + 1}: val {v:F4}" : $"epoch {pr.Epoch + 1} loss {pr.Loss:F4}";
                         }, cts.Token);
                     });
-                AnsiConsole.MarkupLineInterpolated($"done: {state.Epoch} epochs, {state.GlobalStep} steps, best val {state.BestValidation:F4}; encoder [green]{Path.Combine(options.Output, "best.safetensors")}[/]");
+                AnsiConsole.MarkupLineInterpolated($"done: {state.Epoch} epochs, {state.GlobalStep} steps, best val {(double.IsFinite(state.BestValidation) ? state.BestValidation.ToString("F4") : "n/a (no val split)")}; encoder [green]{Path.Combine(options.Output, "best.safetensors")}[/]");
                 return Task.FromResult(0);
             }
             catch (OperationCanceledException)

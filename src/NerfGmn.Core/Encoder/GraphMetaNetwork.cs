@@ -73,8 +73,14 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
             else g = outputs[0];
         }
         long graphs = batch.GraphCount;
-        return Segment(t => [EdgeReadout.Apply(final_linear.forward(final_norm.forward(t[0])), readout.weight!, readout.bias!, t[1], graphs)],
-                g, edgeGraph)[0]
+        // The final Linear folds into the readout: W_r(W_f x + b_f) + b_r = (W_r W_f) x + (W_r b_f + b_r), saving one
+        // per-edge d×d product; the composed weights stay differentiable in both layers.
+        return Segment(t =>
+            {
+                var weight = readout.weight!.matmul(final_linear.weight!);
+                var bias = readout.weight!.matmul(final_linear.bias!) + readout.bias!;
+                return [EdgeReadout.Apply(final_norm.forward(t[0]), weight, bias, t[1], graphs)];
+            }, g, edgeGraph)[0]
             .MoveToOuterDisposeScope();
     }
 

@@ -109,7 +109,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         return built;
     }
 
-    IEnumerable<NerfRecord> FitBatch(string archName, NerfArchitecture arch, ObjectEntry[] batch, ProceduralObject[] objects,
+    IEnumerable<NerfRecord> FitBatch(string archName, NerfArchitecture arch, ObjectEntry[] batch, SceneObject[] objects,
         FieldSamples[] samples, string[] gtFolders, Tensor[] regions, CancellationToken cancel)
     {
         {
@@ -166,7 +166,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
     int[] PsnrViewIndices() => Enumerable.Range(0, Options.PsnrViews).Select(k => (k * Options.Views / Options.PsnrViews + Options.Views / (2 * Options.PsnrViews)) % Options.Views).ToArray();
 
     /// <summary>Cameras and ground-truth views of an object, rendered once and shared by its architectures.</summary>
-    string EnsureGroundTruth(ObjectEntry o, ProceduralObject obj)
+    string EnsureGroundTruth(ObjectEntry o, SceneObject obj)
     {
         string folder = Path.Combine(Options.Root, "_gt", o.Class, o.Id);
         if (File.Exists(Path.Combine(folder, DatasetLayout.TransformsName))) return folder;

@@ -9,7 +9,7 @@ namespace NerfGmn.Datasets;
 /// </summary>
 public static class SdfImageRenderer
 {
-    public static RgbaImage Render(ProceduralObject obj, CameraSet cameras, int view, int size, int iterations = 96)
+    public static RgbaImage Render(SceneObject obj, CameraSet cameras, int view, int size, int iterations = 96)
     {
         using var scope = NewDisposeScope();
         var (o, d) = cameras.Rays(view, size, size);

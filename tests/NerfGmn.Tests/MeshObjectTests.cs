@@ -65,3 +65,36 @@ public class MeshObjectTests
         StringAssert.Contains(Assert.ThrowsExactly<NerfFormatException>(() => MeshObject.Load(dir.File("empty.obj"), "x", Palette)).Message, "no faces");
     }
 }
+
+[TestClass]
+public class MeshDatasetTests
+{
+    [TestMethod]
+    public void ObjRecipeBuildsNerfsOfMeshes()
+    {
+        using var meshes = TestPaths.NewTempDir();
+        using var root = TestPaths.NewTempDir();
+        string box = "v -0.5 -1 -0.5\nv 0.5 -1 -0.5\nv 0.5 1 -0.5\nv -0.5 1 -0.5\nv -0.5 -1 0.5\nv 0.5 -1 0.5\nv 0.5 1 0.5\nv -0.5 1 0.5\n" +
+                     "f 1 4 3 2\nf 5 6 7 8\nf 1 2 6 5\nf 4 8 7 3\nf 1 5 8 4\nf 2 3 7 6\n";
+        foreach (var (cls, name) in new[] { ("cabinet", "tall"), ("cabinet", "short"), ("speaker", "box") })
+        {
+            Directory.CreateDirectory(Path.Combine(meshes.Path, cls));
+            File.WriteAllText(Path.Combine(meshes.Path, cls, name + ".obj"), box);
+        }
+        var records = new DatasetBuilder(new DatasetBuildOptions
+        {
+            Root = root.Path, Recipe = "obj", MeshFolder = meshes.Path, Architectures = ["mlp"], TestOnlyArchitectures = [],
+            ImageSize = 16, Views = 2, PsnrViews = 1, MinPsnr = 0, WriteGrids = false,
+            Fit = new NerfGmn.Fitting.FieldFitOptions { Steps = 10, PointsPerStep = 128 },
+        }).Build();
+        CollectionAssert.AreEquivalent(new[] { "cabinet/short", "cabinet/tall", "speaker/box" }, records.Select(r => $"{r.Class}/{r.Object}").ToArray());
+        Assert.IsTrue(File.Exists(Path.Combine(root.Path, "mlp", "cabinet", "tall", "nerf_weights.safetensors")));
+    }
+
+    [TestMethod]
+    public void ObjRecipeWithoutAFolderSaysSo()
+    {
+        var e = Assert.ThrowsExactly<ArgumentException>(() => new DatasetBuildOptions { Root = "x", Recipe = "obj" }.Validate());
+        StringAssert.Contains(e.Message, "needs --meshes");
+    }
+}

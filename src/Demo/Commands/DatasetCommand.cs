@@ -11,7 +11,8 @@ static class DatasetCommand
 {
     public static Command Create()
     {
-        var recipe = new Option<string>("--recipe") { Description = "procedural recipe", DefaultValueFactory = _ => "shapes13" };
+        var recipe = new Option<string>("--recipe") { Description = "shapes13 (procedural) or obj (meshes from --meshes)", DefaultValueFactory = _ => "shapes13" };
+        var meshes = new Option<string?>("--meshes") { Description = "for --recipe obj: folder of <class>/<object>.obj (y-up)" };
         var output = new Option<string>("--out", "-o") { Description = "dataset root", Required = true };
         var perClass = new Option<int>("--objects-per-class") { Description = "objects per class (split ≈ 30:2:10 train:val:test at 42)", DefaultValueFactory = _ => 42 };
         var split = new Option<string?>("--split") { Description = "explicit train,val,test objects per class (overrides --objects-per-class)" };
@@ -28,7 +29,7 @@ static class DatasetCommand
         var pth = new Option<bool>("--pth") { Description = "also write gmnerf nerf_weights.pth files" };
         var archs = new Option<string?>("--archs") { Description = "comma-separated architecture folders (default: mlp,triplane,hash + unseen variants for test objects)" };
         var classes = new Option<string?>("--classes") { Description = "comma-separated classes (default: all 13)" };
-        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, output, perClass, split, seed, shard, imageSize, views, steps, batch, minPsnr, pth, half, noGrids, archs, testArchs, classes };
+        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, meshes, output, perClass, split, seed, shard, imageSize, views, steps, batch, minPsnr, pth, half, noGrids, archs, testArchs, classes };
         build.SetAction((p, cancel) =>
         {
             var shardParts = p.GetValue(shard)!.Split('/');
@@ -36,7 +37,7 @@ static class DatasetCommand
                 throw new ArgumentException($"--shard '{p.GetValue(shard)}' must be i/n");
             var options = new DatasetBuildOptions
             {
-                Recipe = p.GetValue(recipe)!, Root = p.GetValue(output)!, ObjectsPerClass = p.GetValue(perClass), Seed = p.GetValue(seed),
+                Recipe = p.GetValue(recipe)!, MeshFolder = p.GetValue(meshes), Root = p.GetValue(output)!, ObjectsPerClass = p.GetValue(perClass), Seed = p.GetValue(seed),
                 ShardIndex = si, ShardCount = sn, ImageSize = p.GetValue(imageSize), FitBatch = p.GetValue(batch),
                 Fit = new FieldFitOptions { Steps = p.GetValue(steps) }, MinPsnr = p.GetValue(minPsnr), WritePth = p.GetValue(pth),
                 Architectures = p.GetValue(archs)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),

@@ -5,7 +5,10 @@ namespace NerfGmn.Datasets;
 /// <summary>What <see cref="DatasetBuilder"/> makes.</summary>
 public sealed record DatasetBuildOptions
 {
+    /// <summary><c>shapes13</c> (procedural) or <c>obj</c> (meshes from <see cref="MeshFolder"/>).</summary>
     public string Recipe { get; init; } = "shapes13";
+    /// <summary>For the <c>obj</c> recipe: <c>&lt;folder&gt;/&lt;class&gt;/&lt;object&gt;.obj</c>.</summary>
+    public string? MeshFolder { get; init; }
     public required string Root { get; init; }
     /// <summary>Objects per class, split ≈ 30 : 2 : 10 (train : val : test) as in the default 42.</summary>
     public int ObjectsPerClass { get; init; } = 42;
@@ -51,7 +54,9 @@ public sealed record DatasetBuildOptions
 
     public void Validate()
     {
-        if (Recipe != "shapes13") throw new ArgumentException($"unknown recipe '{Recipe}' (shapes13)");
+        if (Recipe is not ("shapes13" or "obj")) throw new ArgumentException($"unknown recipe '{Recipe}' (shapes13, obj)");
+        if (Recipe == "obj" && (MeshFolder is null || !Directory.Exists(MeshFolder)))
+            throw new ArgumentException($"recipe 'obj' needs --meshes <folder with <class>/<object>.obj>{(MeshFolder is null ? "" : $"; '{MeshFolder}' does not exist")}");
         if (ObjectsPerClass < 1) throw new ArgumentException("--objects-per-class must be at least 1");
         if (ShardCount < 1 || ShardIndex < 0 || ShardIndex >= ShardCount) throw new ArgumentException($"--shard {ShardIndex}/{ShardCount} is not i/n with 0 <= i < n");
         if (ImageSize is < 8 or > 1024) throw new ArgumentException("--image-size must be in 8..1024");
@@ -62,7 +67,7 @@ public sealed record DatasetBuildOptions
             throw new ArgumentException($"--split {sp.Train},{sp.Val},{sp.Test} must be non-negative and not all zero");
         foreach (var a in (Architectures ?? []).Concat(TestOnlyArchitectures ?? []))
             if (!Architectures_.ByName.ContainsKey(a)) throw new ArgumentException($"unknown architecture '{a}' (known: {string.Join(", ", Architectures_.ByName.Keys)})");
-        foreach (var c in Classes ?? [])
+        foreach (var c in Recipe == "obj" ? [] : Classes ?? [])
             if (!Shapes13.Classes.Contains(c)) throw new ArgumentException($"unknown class '{c}' (known: {string.Join(", ", Shapes13.Classes)})");
     }
 

@@ -23,23 +23,40 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
 
     public sealed record ObjectEntry(string Class, string Id, int Index, string Split);
 
+    /// <summary>Classes of the recipe: shapes13's, or the sub-folders of the mesh folder.</summary>
+    IReadOnlyList<string> RecipeClasses() => Options.Recipe == "obj"
+        ? Options.Classes ?? Directory.GetDirectories(Options.MeshFolder!).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToArray()
+        : Options.Classes ?? Shapes13.Classes;
+
+    int ClassOrder(string c) => Options.Recipe == "obj" ? RecipeClasses().ToList().IndexOf(c) : Shapes13.Label(c);
+
+    /// <summary>The object an entry stands for.</summary>
+    public SceneObject Create(ObjectEntry o) => Options.Recipe == "obj"
+        ? MeshObject.Load(Path.Combine(Options.MeshFolder!, o.Class, o.Id + ".obj"), o.Class, Shapes13.Palette(new Random(StableHash.Seed(Options.Seed, o.Class, o.Id, "palette"))))
+        : Shapes13.Create(o.Class, o.Index, Options.Seed);
+
     /// <summary>All objects of the dataset (every shard), with their split.</summary>
     public IReadOnlyList<ObjectEntry> Objects()
     {
-        var (train, val, test) = Options.SplitCounts();
         var result = new List<ObjectEntry>();
-        foreach (var c in Options.Classes ?? Shapes13.Classes)
+        foreach (var c in RecipeClasses())
         {
-            var order = Enumerable.Range(0, Options.TotalObjectsPerClass).ToArray();
+            string[]? meshes = Options.Recipe == "obj"
+                ? Directory.GetFiles(Path.Combine(Options.MeshFolder!, c), "*.obj").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal).ToArray()
+                : null;
+            var order = Enumerable.Range(0, meshes?.Length ?? Options.TotalObjectsPerClass).ToArray();
+            // Meshes: the ratio applies to however many files the class has (unless the split is explicit).
+            var (train, val, test) = meshes is null || Options.Split is not null ? Options.SplitCounts()
+                : (Options with { ObjectsPerClass = meshes.Length }).SplitCounts();
             new Random(StableHash.Seed(Options.Seed, c, "split")).Shuffle(order);
             for (int k = 0; k < order.Length; k++)
             {
                 int index = order[k];
                 string split = k < test ? "test" : k < test + val ? "val" : "train";
-                result.Add(new ObjectEntry(c, $"obj_{index:000}", index, split));
+                result.Add(new ObjectEntry(c, meshes?[index] ?? $"obj_{index:000}", index, split));
             }
         }
-        return result.OrderBy(o => Shapes13.Label(o.Class)).ThenBy(o => o.Index).ToList();
+        return result.OrderBy(o => ClassOrder(o.Class)).ThenBy(o => o.Index).ToList();
     }
 
     IEnumerable<string> ArchitecturesFor(ObjectEntry o)
@@ -53,7 +70,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         Objects().Where(o => o.Index % Options.ShardCount == Options.ShardIndex)
             .SelectMany(o => ArchitecturesFor(o).Select(a => (Arch: a, Object: o)))
             .OrderBy(w => Array.IndexOf(DatasetLayout.Families.Concat(DatasetLayout.UnseenVariants).ToArray(), w.Arch))
-            .ThenBy(w => Shapes13.Label(w.Object.Class)).ThenBy(w => w.Object.Index)
+            .ThenBy(w => ClassOrder(w.Object.Class)).ThenBy(w => w.Object.Index)
             .ToList();
 
     public bool IsDone(string arch, ObjectEntry o) =>
@@ -75,7 +92,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         {
             cancel.ThrowIfCancellationRequested();
             progress?.Invoke(new BuildProgress(done, total, $"sampling {string.Join(", ", objectBatch.Select(b => $"{b.Class}/{b.Id}"))}", null));
-            var objects = objectBatch.Select(o => Shapes13.Create(o.Class, o.Index, Options.Seed)).ToArray();
+            var objects = objectBatch.Select(Create).ToArray();
             var gtFolders = objectBatch.Select((o, k) => EnsureGroundTruth(o, objects[k])).ToArray();
             var samples = objects.Select((obj, k) => FieldFitter.Sample(p => obj.Field(p), p => obj.Distance(p).Sdf,
                 new Generator(StableHash.Of(Options.Seed, objectBatch[k].Class, objectBatch[k].Index, "samples")))).ToArray();
@@ -239,7 +256,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
             views = Options.Views,
             fit = Options.Fit,
             min_psnr = Options.MinPsnr,
-            classes = Options.Classes ?? Shapes13.Classes,
+            classes = RecipeClasses(),
             counts = records.GroupBy(r => r.Arch).ToDictionary(g => g.Key, g => g.GroupBy(r => r.Split).ToDictionary(s => s.Key, s => s.Count())),
             median_psnr = records.GroupBy(r => r.Arch).ToDictionary(g => g.Key, g => Median(g.Select(r => r.Psnr))),
             below_threshold = records.Where(r => r.BelowThreshold).Select(r => $"{r.Arch}/{r.Class}/{r.Object}").ToArray(),

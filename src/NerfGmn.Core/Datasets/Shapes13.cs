@@ -43,7 +43,8 @@ public static class Shapes13
 
     // ---- colours ----
 
-    static double[][] Palette(Random rng) => Enumerable.Range(0, 3).Select(_ =>
+    /// <summary>Three colours from one class-independent distribution (random hue, saturation 0.15–0.85, value 0.35–0.95).</summary>
+    public static double[][] Palette(Random rng) => Enumerable.Range(0, 3).Select(_ =>
         Hsv(rng.NextDouble(), U(rng, 0.15, 0.85), U(rng, 0.35, 0.95))).ToArray();
 
     static double[] Hsv(double h, double s, double v)

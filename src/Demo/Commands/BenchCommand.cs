@@ -21,7 +21,10 @@ static class BenchCommand
         var suite = new Option<string>("--suite") { Description = "all, graph, encoder or runtime", DefaultValueFactory = _ => "all" };
         suite.AcceptOnlyFromAmong("all", "graph", "encoder", "runtime");
         var output = new Option<string?>("--out", "-o") { Description = "write the results as JSON to this file" };
-        var cmd = new Command("bench", "Measure graph conversion and libtorch runtime settings (JSON, medians)") { suite, output };
+        var families = new Option<string?>("--families") { Description = "encoder suite: comma-separated subset of mlp,tri,hash" };
+        var presets = new Option<string?>("--encoders") { Description = "encoder suite: comma-separated subset of paper,cpu" };
+        var runs = new Option<int>("--runs") { Description = "timed runs per measurement (median)", DefaultValueFactory = _ => 3 };
+        var cmd = new Command("bench", "Measure graph conversion, the encoder and libtorch runtime settings (JSON, medians)") { suite, output, families, presets, runs };
         cmd.SetAction(p =>
         {
             var results = new SortedDictionary<string, object>();
@@ -35,18 +38,18 @@ static class BenchCommand
             {
                 double gflops = RuntimeBenchmark.MatmulGflops();
                 results["matmul_gflops"] = Math.Round(gflops, 1);
-                var encoders = new Dictionary<string, NerfGmn.Encoder.GmnOptions>
-                {
-                    ["encoder"] = NerfGmn.Encoder.GmnOptions.Paper,
-                    ["encoder_cpu_preset"] = NerfGmn.Encoder.GmnPresets.Cpu,
-                };
-                foreach (var (k, v) in EncoderBenchmark.Run(encoders, progress: m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}…[/]")))
+                var wanted = p.GetValue(presets)?.Split(',', StringSplitOptions.TrimEntries) ?? ["paper", "cpu"];
+                var encoders = new Dictionary<string, NerfGmn.Encoder.GmnOptions>();
+                if (wanted.Contains("paper")) encoders["encoder"] = NerfGmn.Encoder.GmnOptions.Paper;
+                if (wanted.Contains("cpu")) encoders["encoder_cpu_preset"] = NerfGmn.Encoder.GmnPresets.Cpu;
+                var only = p.GetValue(families)?.Split(',', StringSplitOptions.TrimEntries);
+                foreach (var (k, v) in EncoderBenchmark.Run(encoders, Math.Max(1, p.GetValue(runs)), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}…[/]"), only))
                 {
                     results[k] = Math.Round(v, 3);
                     // Matmul-normalised time: ms per graph × GFLOP/s ÷ 1000 (machine speed cancels).
                     if (k.EndsWith("_ms_per_graph")) results[k.Replace("_ms_per_graph", "_normalized")] = Math.Round(v * gflops / 1000, 2);
                 }
-                results["decoder_points_per_s"] = Math.Round(EncoderBenchmark.DecoderPointsPerSecond(NerfGmn.Decoder.ImplicitDecoderOptions.Paper));
+                if (only is null) results["decoder_points_per_s"] = Math.Round(EncoderBenchmark.DecoderPointsPerSecond(NerfGmn.Decoder.ImplicitDecoderOptions.Paper));
                 results["peak_rss_mb"] = Math.Round(BenchmarkStats.PeakRssMb(), 1);
             }
             if (s is "all" or "runtime")

@@ -14,10 +14,12 @@ namespace NerfGmn.Benchmarks;
 /// </summary>
 public static class EncoderBenchmark
 {
-    public static Dictionary<string, double> Run(IReadOnlyDictionary<string, GmnOptions> encoders, int runs = 3, Action<string>? progress = null)
+    public static Dictionary<string, double> Run(IReadOnlyDictionary<string, GmnOptions> encoders, int runs = 3, Action<string>? progress = null,
+        IReadOnlyCollection<string>? only = null)
     {
         var result = new Dictionary<string, double>();
-        var families = new (string Key, string Preset)[] { ("mlp", "mlp"), ("tri", "triplane"), ("hash", "hash") };
+        var families = new (string Key, string Preset)[] { ("mlp", "mlp"), ("tri", "triplane"), ("hash", "hash") }
+            .Where(f => only is null || only.Contains(f.Key)).ToArray();
         var graphs = families.ToDictionary(f => f.Key, f => Enumerable.Range(0, 8)
             .Select(s => ParameterGraphBuilder.Build(GraphBenchmark.RandomWeights(ArchitecturePresets.Get(f.Preset), s))).ToList());
         foreach (var (prefix, options) in encoders)

@@ -5,6 +5,27 @@ using NerfGmn.IO;
 
 namespace NerfGmn.Demo.Commands;
 
+/// <summary>The weight-file argument with --arch and --allow-nonfinite, as every command that reads one NeRF takes them.</summary>
+sealed class WeightsInput
+{
+    readonly Argument<string> _weights = CommonOptions.Weights();
+    readonly Option<string?> _arch = CommonOptions.Arch();
+    readonly Option<bool> _allow = CommonOptions.AllowNonFinite();
+
+    public Command AddTo(Command command)
+    {
+        command.Arguments.Add(_weights);
+        command.Options.Add(_arch);
+        command.Options.Add(_allow);
+        return command;
+    }
+
+    public string Path(ParseResult p) => p.GetValue(_weights)!;
+
+    public NerfWeights Read(ParseResult p) =>
+        NerfWeightsFile.Read(p.GetValue(_weights)!, CommonOptions.LoadOptions(p.GetValue(_arch), p.GetValue(_allow)));
+}
+
 /// <summary>Arguments and options shared by the commands that read NeRF weights.</summary>
 static class CommonOptions
 {

@@ -9,9 +9,7 @@ static class ConvertCommand
 {
     public static Command Create()
     {
-        var weights = CommonOptions.Weights();
-        var arch = CommonOptions.Arch();
-        var allow = CommonOptions.AllowNonFinite();
+        var input = new WeightsInput();
         var output = new Option<string>("--out", "-o") { Description = "output file", Required = true };
         var format = new Option<string>("--format")
         {
@@ -19,10 +17,10 @@ static class ConvertCommand
             DefaultValueFactory = _ => "native",
         };
         format.AcceptOnlyFromAmong("native", "pth");
-        var cmd = new Command("convert", "Convert NeRF weights between the gmnerf .pth layout and the native safetensors format") { weights, arch, allow, output, format };
+        var cmd = input.AddTo(new Command("convert", "Convert NeRF weights between the gmnerf .pth layout and the native safetensors format") { output, format });
         cmd.SetAction(p =>
         {
-            var w = NerfWeightsFile.Read(p.GetValue(weights)!, CommonOptions.LoadOptions(p.GetValue(arch), p.GetValue(allow)));
+            var w = input.Read(p);
             string outPath = p.GetValue(output)!;
             if (p.GetValue(format) == "pth") NerfWeightsFile.WritePth(w, outPath);
             else NerfWeightsFile.WriteNative(w, outPath);

@@ -12,14 +12,12 @@ static class DescribeCommand
 {
     public static Command Create()
     {
-        var weights = CommonOptions.Weights();
-        var arch = CommonOptions.Arch();
-        var allow = CommonOptions.AllowNonFinite();
+        var input = new WeightsInput();
         var json = new Option<bool>("--json") { Description = "print the architecture descriptor as JSON" };
-        var cmd = new Command("describe", "Show a NeRF's architecture, parameter count, graph size and field at the origin") { weights, arch, allow, json };
+        var cmd = input.AddTo(new Command("describe", "Show a NeRF's architecture, parameter count, graph size and field at the origin") { json });
         cmd.SetAction(p =>
         {
-            var w = NerfWeightsFile.Read(p.GetValue(weights)!, CommonOptions.LoadOptions(p.GetValue(arch), p.GetValue(allow)));
+            var w = input.Read(p);
             if (p.GetValue(json))
             {
                 Console.WriteLine(w.Architecture.ToJson());

@@ -11,21 +11,19 @@ public static class GraphCommand
 {
     public static Command Create()
     {
-        var weights = CommonOptions.Weights();
-        var arch = CommonOptions.Arch();
+        var input = new WeightsInput();
         var layout = CommonOptions.Layout();
-        var allow = CommonOptions.AllowNonFinite();
         var hashQuirk = new Option<bool>("--hash-layer-quirk")
         {
             Description = "reproduce gmnerf's hash-grid layer numbering (16 isolated input nodes); default true",
             DefaultValueFactory = _ => true,
         };
         var output = new Option<string>("--out", "-o") { Description = "output graph file (safetensors: x I64, edge_index I64, edge_attr F32)", Required = true };
-        var cmd = new Command("graph", "Convert NeRF weights to a parameter graph") { weights, arch, layout, hashQuirk, allow, output };
+        var cmd = input.AddTo(new Command("graph", "Convert NeRF weights to a parameter graph") { layout, hashQuirk, output });
         cmd.SetAction(p =>
         {
             var sw = Stopwatch.StartNew();
-            var w = NerfWeightsFile.Read(p.GetValue(weights)!, CommonOptions.LoadOptions(p.GetValue(arch), p.GetValue(allow)));
+            var w = input.Read(p);
             double readMs = sw.Elapsed.TotalMilliseconds;
             sw.Restart();
             var graph = ParameterGraphBuilder.Build(w, new ParameterGraphOptions
@@ -37,7 +35,7 @@ public static class GraphCommand
             string outPath = p.GetValue(output)!;
             graph.Save(outPath, new Dictionary<string, string>
             {
-                ["source"] = Path.GetFileName(p.GetValue(weights)!),
+                ["source"] = Path.GetFileName(input.Path(p)),
                 ["architecture"] = w.Architecture.Name,
                 ["triplane_layout"] = p.GetValue(layout).ToString().ToLowerInvariant(),
             });

@@ -13,9 +13,7 @@ static class RenderCommand
 {
     public static Command Create()
     {
-        var weights = CommonOptions.Weights();
-        var arch = CommonOptions.Arch();
-        var allow = CommonOptions.AllowNonFinite();
+        var input = new WeightsInput();
         var grid = new Option<string?>("--grid") { Description = "occupancy grid (grid.pth); default: dense marching through the scene box" };
         var transforms = new Option<string>("--transforms") { Description = "Blender/nerfstudio transforms_*.json", Required = true };
         var view = new Option<int>("--view") { Description = "frame index in the transforms file", DefaultValueFactory = _ => 0 };
@@ -23,10 +21,10 @@ static class RenderCommand
         var background = new Option<string>("--background") { Description = "black, white or r,g,b in [0,1]", DefaultValueFactory = _ => "black" };
         var output = new Option<string>("--out", "-o") { Description = "output PNG", Required = true };
         var psnrAgainst = new Option<string?>("--psnr-against") { Description = "reference RGBA PNG; prints PSNR against it composited on the same background" };
-        var cmd = new Command("render", "Render a view of a NeRF with volume rendering") { weights, arch, allow, grid, transforms, view, size, background, output, psnrAgainst };
+        var cmd = input.AddTo(new Command("render", "Render a view of a NeRF with volume rendering") { grid, transforms, view, size, background, output, psnrAgainst });
         cmd.SetAction(p =>
         {
-            var w = NerfWeightsFile.Read(p.GetValue(weights)!, CommonOptions.LoadOptions(p.GetValue(arch), p.GetValue(allow)));
+            var w = input.Read(p);
             var occupancy = p.GetValue(grid) is { } g ? OccupancyGrid.Load(g) : null;
             var cams = CameraSet.Load(p.GetValue(transforms)!);
             int px = p.GetValue(size);

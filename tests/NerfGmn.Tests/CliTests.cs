@@ -68,3 +68,34 @@ public class CliTests
         CollectionAssert.AreNotEqual(reference.EdgeAttr, clean.EdgeAttr);
     }
 }
+
+[TestClass]
+[DoNotParallelize]
+public class EmbedCommandTests
+{
+    [TestMethod]
+    public void EmbedsADatasetSplitWithTheReferenceEncoder()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string mini = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "datasets", "shapes13-mini"));
+        if (!Directory.Exists(mini)) Assert.Inconclusive($"bundled dataset not found at {mini}");
+        var entry = typeof(NerfGmn.Demo.Commands.GraphCommand).Assembly.EntryPoint!;
+        int exit = (int)entry.Invoke(null, [new[] { "embed", mini, "--split", "test", "--archs", "mlp",
+            "--encoder", TestPaths.Fixture("gmn_encoder_seed0.pth"), "--out", dir.File("emb.safetensors") }])!;
+        Assert.AreEqual(0, exit);
+        var file = NerfGmn.IO.SafeTensorsFile.Read(dir.File("emb.safetensors"));
+        var emb = file.Tensors["embeddings"];
+        CollectionAssert.AreEqual(new long[] { 26, 1024 }, emb.Shape, "13 classes × 2 test objects, MLP only");
+        var ids = System.Text.Json.JsonSerializer.Deserialize<string[]>(file.Metadata["ids"])!;
+        StringAssert.StartsWith(ids[0], "mlp/airplane/");
+        var lines = File.ReadAllLines(dir.File("emb.csv"));
+        Assert.AreEqual(27, lines.Length);
+        Assert.AreEqual(4 + 1024, lines[1].Split(',').Length);
+        // Same numbers as embedding the first NeRF directly.
+        var (encoder, _) = NerfGmn.Encoder.EncoderCheckpoint.Load(TestPaths.Fixture("gmn_encoder_seed0.pth"));
+        string first = Path.Combine(mini, ids[0], "nerf_weights.safetensors");
+        var direct = encoder.Embed([NerfGmn.Graphs.ParameterGraphBuilder.Build(NerfGmn.IO.NerfWeightsFile.Read(first))])[0];
+        var stored = emb.ToFloats()[..1024];
+        for (int k = 0; k < 1024; k++) Assert.AreEqual(direct[k], stored[k], 1e-5f, $"dim {k}");
+    }
+}

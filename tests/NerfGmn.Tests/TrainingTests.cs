@@ -89,6 +89,11 @@ public class TrainingTests
         var done = new EncoderTrainer(Options(full.Path)).Train(p => { if (!double.IsNaN(p.Loss)) losses.Add(p.Loss); });
         Assert.IsTrue(losses.Count > 0 && losses.All(double.IsFinite), string.Join(", ", losses));
         Assert.IsTrue(File.Exists(Path.Combine(full.Path, "last", "decoder.safetensors")));
+        // Validation for rendering objectives is the decoder's foreground PSNR, logged negated (lower is better).
+        var validation = File.ReadAllLines(Path.Combine(full.Path, "log.csv")).Skip(1).Select(l => l.Split(',')[6]).Where(v => v.Length > 0)
+            .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.AreEqual(2, validation.Length, "one validation per epoch");
+        Assert.IsTrue(validation.All(v => v < 0 && v >= -60), $"−PSNR values {string.Join(", ", validation)}");
 
         using var resumed = TestPaths.NewTempDir();
         using var cts = new CancellationTokenSource();

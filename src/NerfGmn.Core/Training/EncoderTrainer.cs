@@ -31,8 +31,9 @@ public sealed record TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch,
 /// decoder over every graph of the batch, L_R+C = L_R + λ·L_C. AdamW (weight decay also on t′ and b) with OneCycle
 /// (β₁ cycling) stepped per batch. Checkpoints (<c>last/</c>, written into a temporary folder then renamed) after every epoch and when
 /// cancelled; <see cref="Train"/> resumes from <c>last/</c> with the optimiser, schedule position and sampler order
-/// restored (per-step randomness is derived from the step number). Validation: mean SigLIP loss on the val split
-/// (best checkpoint <c>best.safetensors</c>); a CSV log and a PNG loss curve.
+/// restored (per-step randomness is derived from the step number). Validation on the val split: the decoder's
+/// foreground PSNR for L_R and L_R+C (logged as −PSNR, so lower is better throughout), the SigLIP loss for L_C; the
+/// best epoch is kept as <c>best.safetensors</c>. A CSV log and a PNG loss curve.
 /// </summary>
 public sealed class EncoderTrainer(TrainingOptions options)
 {
@@ -142,6 +143,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
     }
 
     readonly Dictionary<string, RenderTarget> _targets = new(StringComparer.Ordinal);
+    double _lastForegroundMse = double.NaN;
 
     // The best validation loss starts at +∞.
     static readonly JsonSerializerOptions StateJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
@@ -169,7 +171,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
             // Per-step randomness from the step number: a resumed run draws the same rays.
             var gen = new Generator(StableHash.Of(Options.Seed, "render", step));
             var targets = nerfs.Select(n => Target(data, n.Object, n.Arch)).ToList();
-            var lr = RenderingLoss.Compute(decoder, z, targets, Options.Rendering, gen);
+            var (lr, mse) = RenderingLoss.ComputeWithMetrics(decoder, z, targets, Options.Rendering, gen);
+            _lastForegroundMse = mse;
             loss = loss is null ? lr : lr + Options.ContrastiveWeight * loss;
         }
         return loss!;
@@ -195,13 +198,19 @@ public sealed class EncoderTrainer(TrainingOptions options)
     {
         encoder.eval();
         var pairs = new PairSampler(val.Families(), Options.Seed).Epoch(0);
-        var losses = new List<double>();
+        var losses = new List<double>(); var mses = new List<double>();
         using (no_grad())
             foreach (var chunk in pairs.Chunk(Options.PairsPerBatch).Where(c => c.Length > 1))
                 using (var scope = NewDisposeScope())
+                {
                     losses.Add(BatchLoss(encoder, siglip, decoder, val, chunk, rendering, contrastive, -1).item<float>());
+                    mses.Add(_lastForegroundMse);
+                }
         encoder.train();
-        return losses.Count > 0 ? losses.Average() : double.NaN;
+        if (losses.Count == 0) return double.NaN;
+        // Rendering objectives are judged by the decoder's foreground PSNR (higher is better; stored negated so
+        // that lower is better for every objective), L_C by its SigLIP loss.
+        return rendering ? 10 * Math.Log10(Math.Max(mses.Average(), 1e-6)) : losses.Average();   // PSNR capped at 60 dB
     }
 
     static void LoadDecoder(ImplicitDecoder decoder, string path)

@@ -69,7 +69,12 @@ public sealed record RenderTarget(OccupancyGrid Grid, Tensor EmptyCells, Tensor 
 /// </summary>
 public static class RenderingLoss
 {
-    public static Tensor Compute(ImplicitDecoder decoder, Tensor embeddings, IReadOnlyList<RenderTarget> targets, RenderingLossOptions o, Generator gen)
+    public static Tensor Compute(ImplicitDecoder decoder, Tensor embeddings, IReadOnlyList<RenderTarget> targets, RenderingLossOptions o, Generator gen) =>
+        ComputeWithMetrics(decoder, embeddings, targets, o, gen).Loss;
+
+    /// <summary>The loss and the foreground colour MSE (for the validation PSNR = −10·log10 MSE).</summary>
+    public static (Tensor Loss, double ForegroundMse) ComputeWithMetrics(ImplicitDecoder decoder, Tensor embeddings, IReadOnlyList<RenderTarget> targets,
+        RenderingLossOptions o, Generator gen)
     {
         int b = targets.Count;
         var bg = rand(3, generator: gen, dtype: ScalarType.Float64);              // item 0's colour for the whole batch
@@ -108,7 +113,7 @@ public static class RenderingLoss
         }).ToArray(), 0);
         var (rgb, sigma) = decoder.forward((embeddings, all));
 
-        var fgLosses = new List<Tensor>(); var bgPred = new List<Tensor>(); long maxBg = bgPoints.Max(p => p.shape[0]);
+        var fgLosses = new List<Tensor>(); var fgSquared = new List<Tensor>(); var bgPred = new List<Tensor>(); long maxBg = bgPoints.Max(p => p.shape[0]);
         for (int k = 0; k < b; k++)
         {
             long nFg = fgPoints[k].shape[0], nBg = bgPoints[k].shape[0];
@@ -117,13 +122,15 @@ public static class RenderingLoss
             var denseRgb = zeros(rays * kk, 3, dtype: ScalarType.Float64).index_put_(rgb[k, ..(int)nFg].to_type(ScalarType.Float64), flat).reshape(rays, kk, 3);
             using var composite = VolumeRenderer.Composite(denseSigma, denseRgb, tMid, opt.StepSize, new RenderOptions { Background = bg.data<double>().ToArray() });
             fgLosses.Add(nn.functional.smooth_l1_loss(composite.Rgb, gts[k], reduction: nn.Reduction.Sum));
+            fgSquared.Add((composite.Rgb.detach() - gts[k]).square().mean());
             var s = sigma[k, (int)nFg..(int)(nFg + nBg)].unsqueeze(1).to_type(ScalarType.Float64);
             var pred = rgb[k, (int)nFg..(int)(nFg + nBg)].to_type(ScalarType.Float64) * s + bg * (1 - s);
             bgPred.Add(nn.functional.pad(pred - bg, [0, 0, 0, maxBg - nBg]));   // padded entries compare 0 with 0
         }
         var lFg = stack(fgLosses, 0).sum() / (b * o.ForegroundRays * 3);
         var lBg = nn.functional.smooth_l1_loss(stack(bgPred, 0), zeros(b, maxBg, 3, dtype: ScalarType.Float64));
-        return (o.ForegroundWeight * lFg + (1 - o.ForegroundWeight) * lBg).to_type(ScalarType.Float32);
+        double mse = stack(fgSquared, 0).mean().item<double>();
+        return ((o.ForegroundWeight * lFg + (1 - o.ForegroundWeight) * lBg).to_type(ScalarType.Float32), mse);
     }
 
     static T pipe<T>(this Tensor t, Func<Tensor, T> f) => f(t);

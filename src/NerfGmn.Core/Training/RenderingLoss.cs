@@ -89,7 +89,7 @@ public static class RenderingLoss
             var (tMid, valid, points) = VolumeRenderer.Samples(t.Origins.index_select(0, pick), t.Directions.index_select(0, pick), t.Grid, null, opt);
             var flat = valid.reshape(-1).nonzero().squeeze(1);
             if (flat.shape[0] > o.MaxForegroundSamples)
-                flat = randperm(flat.shape[0], generator: gen)[..o.MaxForegroundSamples].sort().Values.pipe(i => flat.index_select(0, i));
+                flat = flat.index_select(0, randperm(flat.shape[0], generator: gen)[..o.MaxForegroundSamples].sort().Values);   // random subset, ray order kept
             fgPoints.Add(points.reshape(-1, 3).index_select(0, flat).to_type(ScalarType.Float32));
             fgLayouts.Add((flat, tMid.shape[0], tMid.shape[1], tMid));
             // Ground truth with the reference's double background composite: C_out = C + bg(1 − A); gt = C_out·A + bg(1 − A).
@@ -133,5 +133,4 @@ public static class RenderingLoss
         return ((o.ForegroundWeight * lFg + (1 - o.ForegroundWeight) * lBg).to_type(ScalarType.Float32), mse);
     }
 
-    static T pipe<T>(this Tensor t, Func<Tensor, T> f) => f(t);
 }

@@ -36,12 +36,18 @@ public class DecoderAndLossTests
                 var values = Enumerable.Range(0, (int)p.numel()).Select(i => (float)(Math.Sin(i + 1) / Math.Sqrt(fanIn))).ToArray();
                 p.copy_(tensor(values).reshape(p.shape));
             }
+        AssertDecoderOutputs(decoder, "rgb_det", "sigma_det");
+    }
+
+    /// <summary>Runs the decoder on the fixture inputs and compares with the named fixture outputs (≤ 1e-5).</summary>
+    static void AssertDecoderOutputs(ImplicitDecoder decoder, string rgbName, string sigmaName)
+    {
         decoder.eval();
         var (emb, points, io) = DecoderIo();
         using var _ = no_grad();
         var (rgb, sigma) = decoder.forward((emb, points));
-        AssertClose(io["rgb_det"].ToFloats(), rgb, 1e-5, "rgb_det");
-        AssertClose(io["sigma_det"].ToFloats(), sigma, 1e-5, "sigma_det");
+        AssertClose(io[rgbName].ToFloats(), rgb, 1e-5, rgbName);
+        AssertClose(io[sigmaName].ToFloats(), sigma, 1e-5, sigmaName);
     }
 
     [TestMethod]
@@ -49,12 +55,7 @@ public class DecoderAndLossTests
     {
         manual_seed(0);
         using var decoder = new ImplicitDecoder();
-        decoder.eval();
-        var (emb, points, io) = DecoderIo();
-        using var _ = no_grad();
-        var (rgb, sigma) = decoder.forward((emb, points));
-        AssertClose(io["rgb"].ToFloats(), rgb, 1e-5, "rgb");
-        AssertClose(io["sigma"].ToFloats(), sigma, 1e-5, "sigma");
+        AssertDecoderOutputs(decoder, "rgb", "sigma");
     }
 
     [TestMethod]

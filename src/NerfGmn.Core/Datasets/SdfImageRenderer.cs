@@ -32,21 +32,14 @@ public static class SdfImageRenderer
             active = active.masked_select(keep);
         }
         hit = hit.logical_and(t.lt(tMax));
-        var px = new float[size * size * 4];
+        var rgba = zeros(t.shape[0], 4);
         var hits = hit.nonzero().squeeze(1);
         if (hits.shape[0] > 0)
         {
-            var points = (o + t.unsqueeze(1) * d).index_select(0, hits);
-            var (rgb, _) = obj.Field(points);
-            var colors = rgb.data<float>().ToArray();
-            var ids = hits.data<long>().ToArray();
-            for (int k = 0; k < ids.Length; k++)
-            {
-                long p = ids[k];
-                px[4 * p] = colors[3 * k]; px[4 * p + 1] = colors[3 * k + 1]; px[4 * p + 2] = colors[3 * k + 2];
-                px[4 * p + 3] = 1f;
-            }
+            var (rgb, _) = obj.Field((o + t.unsqueeze(1) * d).index_select(0, hits));
+            rgba.index_copy_(0, hits, cat([rgb, ones(hits.shape[0], 1)], 1));   // opaque where the ray hit
         }
+        var px = rgba.data<float>().ToArray();
         return new RgbaImage(size, size, px);
     }
 }

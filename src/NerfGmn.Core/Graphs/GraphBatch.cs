@@ -28,29 +28,21 @@ public sealed class GraphBatch : IDisposable
     {
         if (graphs.Count == 0) throw new ArgumentException("a batch needs at least one graph", nameof(graphs));
         int n = graphs.Sum(g => g.NodeCount), e = graphs.Sum(g => g.EdgeCount);
-        var x = new float[n * 3];
-        var ei = new long[2 * e];
-        var ea = new float[e * 6];
-        var batch = new long[n];
-        int nodeOffset = 0, edgeOffset = 0;
-        for (int gi = 0; gi < graphs.Count; gi++)
+        using var scope = NewDisposeScope();
+        // Each graph's edge_index shifted by the nodes before it, as tensor ops (no per-edge managed loop).
+        long offset = 0;
+        var edgeIndex = new List<Tensor>(graphs.Count);
+        foreach (var g in graphs)
         {
-            var g = graphs[gi];
-            for (int k = 0; k < g.X.Length; k++) x[nodeOffset * 3 + k] = g.X[k];
-            var src = g.Sources; var dst = g.Targets;
-            for (int k = 0; k < g.EdgeCount; k++)
-            {
-                ei[edgeOffset + k] = src[k] + nodeOffset;
-                ei[e + edgeOffset + k] = dst[k] + nodeOffset;
-            }
-            Array.Copy(g.EdgeAttr, 0, ea, edgeOffset * 6, g.EdgeAttr.Length);
-            Array.Fill(batch, gi, nodeOffset, g.NodeCount);
-            nodeOffset += g.NodeCount;
-            edgeOffset += g.EdgeCount;
+            edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount]) + offset);
+            offset += g.NodeCount;
         }
-        Tensor Place(Tensor t) => device is null ? t : t.to(device);
-        return new GraphBatch(Place(tensor(x, [n, 3])), Place(tensor(ei, [2, e])), Place(tensor(ea, [e, 6])),
-            Place(tensor(batch, [n])), graphs.Count, n, e);
+        var x = cat(graphs.Select(g => tensor(g.X, [g.NodeCount, 3])).ToArray(), 0).to_type(ScalarType.Float32);
+        var ea = cat(graphs.Select(g => tensor(g.EdgeAttr, [g.EdgeCount, 6])).ToArray(), 0);
+        var batch = arange(graphs.Count, dtype: ScalarType.Int64)
+            .repeat_interleave(tensor(graphs.Select(g => (long)g.NodeCount).ToArray()));
+        Tensor Place(Tensor t) => (device is null ? t : t.to(device)).MoveToOuterDisposeScope();
+        return new GraphBatch(Place(x), Place(cat(edgeIndex, 1)), Place(ea), Place(batch), graphs.Count, n, e);
     }
 
     public void Dispose()

@@ -103,7 +103,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
                     using (var scope = NewDisposeScope())
                     {
                         var chunk = pairs.Skip(b * Options.PairsPerBatch).Take(Options.PairsPerBatch).ToArray();
-                        var l = BatchLoss(encoder, siglip, decoder, train, chunk, rendering, contrastive, state.GlobalStep);
+                        var (l, _) = BatchLoss(encoder, siglip, decoder, train, chunk, rendering, contrastive, state.GlobalStep);
                         optimizer.zero_grad();
                         l.backward();
                         optimizer.step();
@@ -143,12 +143,12 @@ public sealed class EncoderTrainer(TrainingOptions options)
     }
 
     readonly Dictionary<string, RenderTarget> _targets = new(StringComparer.Ordinal);
-    double _lastForegroundMse = double.NaN;
 
     // The best validation loss starts at +∞.
     static readonly JsonSerializerOptions StateJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    Tensor BatchLoss(GraphMetaNetwork encoder, SigLipLoss siglip, ImplicitDecoder decoder, TrainingData data,
+    /// <returns>The batch loss and, for rendering objectives, the decoder's foreground colour MSE (NaN otherwise).</returns>
+    (Tensor Loss, double ForegroundMse) BatchLoss(GraphMetaNetwork encoder, SigLipLoss siglip, ImplicitDecoder decoder, TrainingData data,
         (string Object, string A, string B)[] pairs, bool rendering, bool contrastive, int step)
     {
         var graphs = new List<ParameterGraph>(pairs.Length * 2);
@@ -161,6 +161,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         using var batch = GraphBatch.From(graphs);
         var z = encoder.forward(batch);
         Tensor? loss = null;
+        double foregroundMse = double.NaN;
         if (contrastive)
         {
             var idx = arange(0, z.shape[0], 2);
@@ -172,10 +173,10 @@ public sealed class EncoderTrainer(TrainingOptions options)
             var gen = new Generator(StableHash.Of(Options.Seed, "render", step));
             var targets = nerfs.Select(n => Target(data, n.Object, n.Arch)).ToList();
             var (lr, mse) = RenderingLoss.ComputeWithMetrics(decoder, z, targets, Options.Rendering, gen);
-            _lastForegroundMse = mse;
+            foregroundMse = mse;
             loss = loss is null ? lr : lr + Options.ContrastiveWeight * loss;
         }
-        return loss!;
+        return (loss!, foregroundMse);
     }
 
     RenderTarget Target(TrainingData data, string obj, string arch)
@@ -203,8 +204,9 @@ public sealed class EncoderTrainer(TrainingOptions options)
             foreach (var chunk in pairs.Chunk(Options.PairsPerBatch).Where(c => c.Length > 1))
                 using (var scope = NewDisposeScope())
                 {
-                    losses.Add(BatchLoss(encoder, siglip, decoder, val, chunk, rendering, contrastive, -1).item<float>());
-                    mses.Add(_lastForegroundMse);
+                    var (l, mse) = BatchLoss(encoder, siglip, decoder, val, chunk, rendering, contrastive, -1);
+                    losses.Add(l.item<float>());
+                    mses.Add(mse);
                 }
         encoder.train();
         if (losses.Count == 0) return double.NaN;

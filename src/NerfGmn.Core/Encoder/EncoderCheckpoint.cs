@@ -15,18 +15,24 @@ public static class EncoderCheckpoint
 
     public sealed record Info(GmnOptions Options, TriplanePositionLayout Layout, string Objective);
 
-    public static void Save(GraphMetaNetwork encoder, string path, TriplanePositionLayout layout, string objective)
-    {
-        var tensors = encoder.state_dict().ToDictionary(kv => ReferenceStateDict.ToReferenceName(kv.Key),
+    public static void Save(GraphMetaNetwork encoder, string path, TriplanePositionLayout layout, string objective) =>
+        SafeTensorsFile.Write(path, Tensors(encoder), Metadata(encoder, layout, objective));
+
+    /// <summary>The checkpoint file's bytes (what <see cref="Save"/> writes).</summary>
+    public static byte[] ToBytes(GraphMetaNetwork encoder, TriplanePositionLayout layout, string objective) =>
+        SafeTensorsFile.ToBytes(Tensors(encoder), Metadata(encoder, layout, objective));
+
+    static Dictionary<string, SafeTensor> Tensors(GraphMetaNetwork encoder) =>
+        encoder.state_dict().ToDictionary(kv => ReferenceStateDict.ToReferenceName(kv.Key),
             kv => SafeTensor.FromFloats(kv.Value.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray(), kv.Value.shape));
-        SafeTensorsFile.Write(path, tensors, new Dictionary<string, string>
-        {
-            ["format"] = Format,
-            ["gmn"] = JsonSerializer.Serialize(encoder.Options),
-            ["triplane_layout"] = layout.ToString().ToLowerInvariant(),
-            ["objective"] = objective,
-        });
-    }
+
+    static Dictionary<string, string> Metadata(GraphMetaNetwork encoder, TriplanePositionLayout layout, string objective) => new()
+    {
+        ["format"] = Format,
+        ["gmn"] = JsonSerializer.Serialize(encoder.Options),
+        ["triplane_layout"] = layout.ToString().ToLowerInvariant(),
+        ["objective"] = objective,
+    };
 
     /// <summary>Loads an encoder (eval mode) and what it was trained with.</summary>
     public static (GraphMetaNetwork Encoder, Info Info) Load(string path)
@@ -39,7 +45,15 @@ public static class EncoderCheckpoint
             reference.eval();
             return (reference, new Info(GmnOptions.Paper, TriplanePositionLayout.Reference, "reference"));
         }
-        var contents = SafeTensorsFile.Read(path);
+        return FromContents(SafeTensorsFile.Read(path), path);
+    }
+
+    /// <summary>Loads an encoder from the bytes of a NerfGmn checkpoint (see <see cref="ToBytes"/>).</summary>
+    public static (GraphMetaNetwork Encoder, Info Info) Load(byte[] bytes, string nameForErrors) =>
+        FromContents(SafeTensorsFile.Read(bytes, nameForErrors), nameForErrors);
+
+    static (GraphMetaNetwork Encoder, Info Info) FromContents(SafeTensorsFile.Contents contents, string path)
+    {
         if (!contents.Metadata.TryGetValue("format", out var f) || f != Format)
             throw new NerfFormatException(path, $"not a NerfGmn encoder file (format '{f ?? "none"}', expected {Format})");
         var options = JsonSerializer.Deserialize<GmnOptions>(contents.Metadata["gmn"]) ?? GmnOptions.Paper;

@@ -114,6 +114,21 @@ public static class SafeTensorsFile
     /// <summary>Writes atomically (temporary file, then rename).</summary>
     public static void Write(string path, IReadOnlyDictionary<string, SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        string tmp = path + ".tmp-" + Environment.ProcessId;
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write)) Write(fs, tensors, metadata);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>The file's bytes in memory (e.g. to embed an encoder inside a model zip).</summary>
+    public static byte[] ToBytes(IReadOnlyDictionary<string, SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        using var ms = new MemoryStream();
+        Write(ms, tensors, metadata);
+        return ms.ToArray();
+    }
+
+    static void Write(Stream fs, IReadOnlyDictionary<string, SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
         {
@@ -136,16 +151,11 @@ public static class SafeTensorsFile
         }
         byte[] headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (headerBytes.Length + 7) / 8 * 8;
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
-        {
-            Span<byte> len = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
-            fs.Write(len);
-            fs.Write(headerBytes);
-            for (int i = headerBytes.Length; i < padded; i++) fs.WriteByte((byte)' ');
-            foreach (var t in tensors.Values) fs.Write(t.Data);
-        }
-        File.Move(tmp, path, overwrite: true);
+        Span<byte> len = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
+        fs.Write(len);
+        fs.Write(headerBytes);
+        for (int i = headerBytes.Length; i < padded; i++) fs.WriteByte((byte)' ');
+        foreach (var t in tensors.Values) fs.Write(t.Data);
     }
 }

@@ -1,0 +1,72 @@
+using NerfGmn.Graphs;
+using NerfGmn.IO;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Encoder;
+
+/// <summary>
+/// NeRF weight file → parameter graph → GMN embedding, one file at a time (thread-safe) or many in batches.
+/// The tri-plane position layout is the one the encoder was trained with.
+/// </summary>
+public sealed class NerfEmbedder : IDisposable
+{
+    public GraphMetaNetwork Encoder { get; }
+    public TriplanePositionLayout Layout { get; }
+    public NerfLoadOptions LoadOptions { get; }
+    public int Dimension => Encoder.Options.OutputDim;
+
+    readonly ParameterGraphOptions _graphOptions;
+
+    public NerfEmbedder(GraphMetaNetwork encoder, TriplanePositionLayout layout, NerfLoadOptions? loadOptions = null)
+    {
+        Encoder = encoder;
+        Layout = layout;
+        LoadOptions = loadOptions ?? NerfLoadOptions.Default;
+        _graphOptions = new ParameterGraphOptions { TriplaneLayout = layout };
+        encoder.eval();
+    }
+
+    /// <summary>The parameter graph of one weight file, as this embedder sees it.</summary>
+    public ParameterGraph Graph(string path) => ParameterGraphBuilder.Build(NerfWeightsFile.Read(path, LoadOptions), _graphOptions);
+
+    /// <summary>One NeRF's embedding. Safe to call from several threads at once (no_grad and scopes are per thread).</summary>
+    public float[] Embed(string path) => Embed([Graph(path)])[0];
+
+    /// <summary>Embeddings of graphs in one forward pass per <paramref name="batchSize"/> graphs.</summary>
+    public float[][] Embed(IReadOnlyList<ParameterGraph> graphs, int batchSize = 8)
+    {
+        using var _ = no_grad();
+        return Encoder.Embed(graphs, batchSize);
+    }
+
+    /// <summary>
+    /// Embeddings of many files, <paramref name="batchSize"/> graphs per forward pass; <paramref name="progress"/>
+    /// gets the number done after each batch. A file that cannot be read fails with its path.
+    /// </summary>
+    public float[][] EmbedFiles(IReadOnlyList<string> paths, int batchSize = 8, Action<int>? progress = null, CancellationToken cancel = default)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "batch size must be at least 1");
+        var result = new float[paths.Count][];
+        for (int start = 0; start < paths.Count; start += batchSize)
+        {
+            cancel.ThrowIfCancellationRequested();
+            int n = Math.Min(batchSize, paths.Count - start);
+            var graphs = new ParameterGraph[n];
+            // Graph building is managed code and independent per file: overlap it on the two cores.
+            try { Parallel.For(0, n, k => graphs[k] = Graph(paths[start + k])); }
+            catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); }
+            var z = Embed(graphs, batchSize);
+            Array.Copy(z, 0, result, start, n);
+            progress?.Invoke(start + n);
+        }
+        return result;
+    }
+
+    public static NerfEmbedder Load(string checkpointPath, NerfLoadOptions? loadOptions = null, TriplanePositionLayout? layout = null)
+    {
+        var (encoder, info) = EncoderCheckpoint.Load(checkpointPath);
+        return new NerfEmbedder(encoder, layout ?? info.Layout, loadOptions);
+    }
+
+    public void Dispose() => Encoder.Dispose();
+}

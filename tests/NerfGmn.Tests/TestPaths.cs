@@ -7,6 +7,9 @@ static class TestPaths
     public static string Fixtures => Path.Combine(AppContext.BaseDirectory, "Fixtures");
     public static string Fixture(string name) => Path.Combine(Fixtures, name);
 
+    /// <summary>The bundled <c>datasets/shapes13-mini</c> of the repository.</summary>
+    public static string MiniDataset => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "datasets", "shapes13-mini"));
+
     public static string NuGetPackageRoot =>
         typeof(TestPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .First(a => a.Key == "NuGetPackageRoot").Value!;

@@ -29,31 +29,20 @@ static class EmbedCommand
             var ins = p.GetValue(inputs)!;
             if (ins.Length == 1 && Directory.Exists(ins[0]))
             {
-                var layout = new DatasetLayout(ins[0]);
-                var wanted = p.GetValue(archs)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                             ?? Directory.GetDirectories(ins[0]).Select(Path.GetFileName).Where(n => n is not null && !n.StartsWith('_')).Cast<string>().ToArray();
-                foreach (var (cls, obj) in layout.ReadSplit(p.GetValue(split)!))
-                    foreach (var a in wanted)
-                        if (DatasetLayout.WeightsFile(layout.NerfFolder(a, cls, obj)) is { } w) items.Add(($"{a}/{cls}/{obj}", a, cls, obj, w));
+                var wanted = p.GetValue(archs)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                items.AddRange(new DatasetLayout(ins[0]).Entries(p.GetValue(split)!, wanted).Select(e => (e.Id, e.Arch, e.Class, e.Object, e.WeightsPath)));
             }
             else
                 items.AddRange(ins.Select(f => (f, "", "", "", f)));
             if (items.Count == 0) throw new ArgumentException("nothing to embed");
 
-            var embeddings = new float[items.Count][];
+            float[][] embeddings = [];
+            using var embedder = new NerfEmbedder(gmn, info.Layout);
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask("embedding", maxValue: items.Count);
-                    int bs = Math.Max(1, p.GetValue(batchSize));
-                    for (int start = 0; start < items.Count; start += bs)
-                    {
-                        var chunk = items.Skip(start).Take(bs).ToList();
-                        var graphs = chunk.Select(i => ParameterGraphBuilder.Build(NerfWeightsFile.Read(i.Path), new ParameterGraphOptions { TriplaneLayout = info.Layout })).ToList();
-                        var z = gmn.Embed(graphs, bs);
-                        for (int k = 0; k < chunk.Count; k++) embeddings[start + k] = z[k];
-                        task.Increment(chunk.Count);
-                    }
+                    embeddings = embedder.EmbedFiles(items.Select(i => i.Path).ToArray(), Math.Max(1, p.GetValue(batchSize)), done => task.Value = done);
                 });
             string outPath = p.GetValue(output)!;
             int dim = embeddings[0].Length;

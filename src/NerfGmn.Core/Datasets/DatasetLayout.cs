@@ -37,4 +37,31 @@ public sealed class DatasetLayout(string root)
             return (parts[0], parts[1]);
         }).ToArray();
     }
+
+    /// <summary>Architecture folders present under the root (e.g. <c>mlp</c>, <c>triplane</c>, <c>hash</c>).</summary>
+    public IReadOnlyList<string> Architectures() =>
+        Directory.GetDirectories(Root).Select(Path.GetFileName).Where(n => n is not null && !n.StartsWith('_') && !n.StartsWith('.'))
+            .Cast<string>().OrderBy(n => n, StringComparer.Ordinal).ToArray();
+
+    /// <summary>
+    /// Every NeRF of a split in the given architectures (default: all present), object-major: for each object of the
+    /// split file, its NeRFs in <paramref name="architectures"/> order.
+    /// </summary>
+    public IReadOnlyList<DatasetEntry> Entries(string split, IEnumerable<string>? architectures = null)
+    {
+        var archs = (architectures ?? Architectures()).ToArray();
+        var list = new List<DatasetEntry>();
+        foreach (var (cls, obj) in ReadSplit(split))
+            foreach (var a in archs)
+                if (WeightsFile(NerfFolder(a, cls, obj)) is { } w) list.Add(new DatasetEntry(a, cls, obj, split, w));
+        return list;
+    }
+}
+
+/// <summary>One NeRF of a dataset: architecture folder, class, object id, split and weight file.</summary>
+public sealed record DatasetEntry(string Arch, string Class, string Object, string Split, string WeightsPath)
+{
+    /// <summary><c>&lt;class&gt;/&lt;object&gt;</c>: the same id across architectures.</summary>
+    public string ObjectKey => $"{Class}/{Object}";
+    public string Id => $"{Arch}/{Class}/{Object}";
 }

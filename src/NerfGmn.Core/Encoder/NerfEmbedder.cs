@@ -16,9 +16,12 @@ public sealed class NerfEmbedder : IDisposable
     public int Dimension => Encoder.Options.OutputDim;
 
     readonly ParameterGraphOptions _graphOptions;
+    readonly bool _ownsEncoder;
 
-    public NerfEmbedder(GraphMetaNetwork encoder, TriplanePositionLayout layout, NerfLoadOptions? loadOptions = null)
+    /// <param name="ownsEncoder">Dispose the encoder with this embedder.</param>
+    public NerfEmbedder(GraphMetaNetwork encoder, TriplanePositionLayout layout, NerfLoadOptions? loadOptions = null, bool ownsEncoder = true)
     {
+        _ownsEncoder = ownsEncoder;
         Encoder = encoder;
         Layout = layout;
         LoadOptions = loadOptions ?? NerfLoadOptions.Default;
@@ -28,6 +31,12 @@ public sealed class NerfEmbedder : IDisposable
 
     /// <summary>The parameter graph of one weight file, as this embedder sees it.</summary>
     public ParameterGraph Graph(string path) => ParameterGraphBuilder.Build(NerfWeightsFile.Read(path, LoadOptions), _graphOptions);
+
+    ParameterGraph GraphAtRow(string path, long row)
+    {
+        try { return Graph(path); }
+        catch (NerfFormatException e) { throw e.AtRow(row); }
+    }
 
     /// <summary>One NeRF's embedding. Safe to call from several threads at once (no_grad and scopes are per thread).</summary>
     public float[] Embed(string path) => Embed([Graph(path)])[0];
@@ -53,7 +62,7 @@ public sealed class NerfEmbedder : IDisposable
             int n = Math.Min(batchSize, paths.Count - start);
             var graphs = new ParameterGraph[n];
             // Graph building is managed code and independent per file: overlap it on the two cores.
-            try { Parallel.For(0, n, k => graphs[k] = Graph(paths[start + k])); }
+            try { Parallel.For(0, n, k => graphs[k] = GraphAtRow(paths[start + k], start + k)); }
             catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); }
             var z = Embed(graphs, batchSize);
             Array.Copy(z, 0, result, start, n);
@@ -68,5 +77,8 @@ public sealed class NerfEmbedder : IDisposable
         return new NerfEmbedder(encoder, layout ?? info.Layout, loadOptions);
     }
 
-    public void Dispose() => Encoder.Dispose();
+    public void Dispose()
+    {
+        if (_ownsEncoder) Encoder.Dispose();
+    }
 }

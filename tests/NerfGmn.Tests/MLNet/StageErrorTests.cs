@@ -1,0 +1,79 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using NerfGmn.MLNet;
+using static NerfGmn.Tests.MLNet.MLNetTestData;
+
+namespace NerfGmn.Tests.MLNet;
+
+[TestClass]
+public class StageErrorTests
+{
+    public sealed class NumberRow { public float Path; }
+
+    [TestMethod]
+    public void MissingInputColumnIsASchemaError()
+    {
+        var ml = new MLContext(seed: 0);
+        var data = ml.Data.LoadFromEnumerable(Rows("train", "mlp").Take(2));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.NerfEmbedding("Features", "File", Options).Fit(data));
+        StringAssert.Contains(e.Message, "'File' not found");
+    }
+
+    [TestMethod]
+    public void WrongInputTypeIsASchemaMismatch()
+    {
+        var ml = new MLContext(seed: 0);
+        var data = ml.Data.LoadFromEnumerable(new[] { new NumberRow { Path = 1 } });
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.NerfEmbedding("Features", "Path", Options).Fit(data));
+        StringAssert.Contains(e.Message, "Schema mismatch for input column 'Path'");
+        StringAssert.Contains(e.Message, "Single");
+    }
+
+    [TestMethod]
+    public void MissingEncoderIsNamed()
+    {
+        var ml = new MLContext(seed: 0);
+        var e = Assert.ThrowsExactly<FileNotFoundException>(() => ml.Transforms.NerfEmbedding("Features", "Path", new NerfEmbeddingOptions { EncoderPath = "/nowhere/enc.safetensors" }));
+        StringAssert.Contains(e.Message, "/nowhere/enc.safetensors");
+        Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.NerfEmbedding("Features", "Path", new NerfEmbeddingOptions()));
+    }
+
+    [TestMethod]
+    public void MissingOrCorruptNerfFileAtTransformTimeNamesTheFile()
+    {
+        var ml = new MLContext(seed: 0);
+        using var dir = TestPaths.NewTempDir();
+        string corrupt = dir.File("corrupt.safetensors");
+        File.WriteAllBytes(corrupt, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        string missing = dir.File("missing.pth");
+        var good = Rows("train", "mlp")[0];
+        foreach (var bad in new[] { missing, corrupt })
+        {
+            var rows = new[] { good, new NerfRow { Path = bad, Label = "chair", Object = "x" } };
+            var data = ml.Data.LoadFromEnumerable(rows);
+            var model = ml.Transforms.NerfEmbedding("Features", "Path", Options).Fit(data);
+            var e = Assert.Throws<Exception>(() => Consume(model.Transform(data)));
+            var named = Flatten(e).OfType<NerfFormatException>().FirstOrDefault();
+            Assert.IsNotNull(named, $"expected a NerfFormatException inside {e}");
+            Assert.AreEqual(bad, named.FilePath);
+
+            // The bulk API knows the row.
+            var bulk = Assert.ThrowsExactly<NerfFormatException>(() => ml.Data.EmbedNerfs(data, "Features", "Path", Options));
+            Assert.AreEqual(1L, bulk.Row);
+            StringAssert.Contains(bulk.Message, "row 1: " + bad);
+        }
+    }
+
+    static IEnumerable<Exception> Flatten(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException) yield return x;
+    }
+
+    static void Consume(IDataView view)
+    {
+        using var c = view.GetRowCursor(view.Schema);
+        var getter = c.GetGetter<VBuffer<float>>(view.Schema["Features"]);
+        VBuffer<float> v = default;
+        while (c.MoveNext()) getter(ref v);
+    }
+}

@@ -6,7 +6,7 @@ using NerfGmn.Runtime;
 TorchRuntime.EnsureInitialized();
 
 var root = new RootCommand("nerfgmn — NeRF weights of any architecture → parameter graphs → GMN embeddings.\n" +
-                           "Without a command it runs the demo on the bundled samples.");
+                           "Without a command it runs the demo (bundled mini dataset and encoder).");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(DescribeCommand.Create());
 root.Subcommands.Add(GraphCommand.Create());
@@ -19,7 +19,7 @@ root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(BenchCommand.CreateWorker());
-root.SetAction(parse => DemoCommand.Run(DemoCommand.DefaultSamples(), DemoCommand.DefaultOutput()));
+root.SetAction(parse => DemoCommand.Run(DemoCommand.DefaultData(), DemoCommand.DefaultEncoder(), DemoCommand.DefaultOutput(), 25));
 
 // Our own handler turns input errors into one line; System.CommandLine's would print a stack trace.
 return CliErrors.Guard(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

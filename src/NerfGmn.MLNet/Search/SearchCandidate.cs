@@ -80,8 +80,17 @@ sealed class SearchCandidate
             }).Fit(train);
 
         // Key the labels outside the returned model, so predicting needs no label column.
-        const string key = "__nerfgmn_label_key";
+        const string key = "__nerfgmn_label_key", scaled = "__nerfgmn_features_scaled";
         var keyed = ml.Transforms.Conversion.MapValueToKey(key, label).Fit(train).Transform(train);
+        // Linear trainers need standardised features (GMN embeddings vary far more across architectures than within
+        // one); trees and the head (BatchNorm) do not. A separate column keeps the user's embeddings as they are.
+        ITransformer? scaler = null;
+        if (Trainer is SearchTrainer.SdcaMaximumEntropy or SearchTrainer.LbfgsMaximumEntropy)
+        {
+            scaler = ml.Transforms.NormalizeMeanVariance(scaled, features).Fit(keyed);
+            keyed = scaler.Transform(keyed);
+            features = scaled;
+        }
         IEstimator<ITransformer> trainer = Trainer switch
         {
             SearchTrainer.SdcaMaximumEntropy => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
@@ -101,7 +110,10 @@ sealed class SearchCandidate
             _ => throw new InvalidOperationException(),
         };
         var model = trainer.Fit(keyed);
-        var toText = ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(model.Transform(keyed));
-        return new TransformerChain<ITransformer>(model, toText);
+        var scored = model.Transform(keyed);
+        var toText = ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored);
+        if (scaler is null) return new TransformerChain<ITransformer>(model, toText);
+        var drop = ml.Transforms.DropColumns(scaled).Fit(toText.Transform(scored));
+        return new TransformerChain<ITransformer>(scaler, model, toText, drop);
     }
 }

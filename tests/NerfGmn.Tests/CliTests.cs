@@ -67,6 +67,29 @@ public class CliTests
         CollectionAssert.AreEqual(reference.EdgeIndex, clean.EdgeIndex);
         CollectionAssert.AreNotEqual(reference.EdgeAttr, clean.EdgeAttr);
     }
+
+    [TestMethod]
+    public void DemoRunsThePipelineEndToEndOnAFewClasses()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var (exit, output) = Run("demo", "--classes", "airplane,chair,table", "--budget", "4", "--out", dir.Path);
+        Assert.AreEqual(0, exit, output);
+        string report = File.ReadAllText(dir.File("report.md"));
+        foreach (var (arch, seen) in new[] { ("mlp", "yes"), ("triplane", "yes"), ("hash", "no"), ("mlp_32h", "no"), ("triplane_8c", "no") })
+            StringAssert.Contains(report, $"| {arch} | {seen} | 6 |", $"classification row for {arch}");
+        StringAssert.Contains(report, "| mlp | triplane |");
+        foreach (var png in new[] { "embeddings.png", "retrieval.png" })
+            CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(dir.File(png)).Take(4).ToArray(), png);
+
+        // The saved pipeline loads in a fresh context and classifies a NeRF of an architecture the classifier never saw.
+        var ml = new Microsoft.ML.MLContext(seed: 0);
+        var model = ml.Model.Load(dir.File("nerf-classifier.zip"), out var schema);
+        var hash = new NerfGmn.Datasets.DatasetLayout(TestPaths.MiniDataset).Entries("test", ["hash"]).First(e => e.Class == "chair");
+        var row = new NerfGmn.Demo.Commands.DemoCommand.NerfRow { Path = hash.WeightsPath, Label = "", Object = hash.ObjectKey, Arch = "hash" };
+        var engine = ml.Model.CreatePredictionEngine<NerfGmn.Demo.Commands.DemoCommand.NerfRow, NerfGmn.Demo.Commands.DemoCommand.Scored>(model, schema);
+        var predicted = engine.Predict(row).PredictedLabel;
+        CollectionAssert.Contains(new[] { "airplane", "chair", "table" }, predicted);
+    }
 }
 
 [TestClass]
@@ -98,4 +121,5 @@ public class EmbedCommandTests
         var stored = emb.ToFloats()[..1024];
         for (int k = 0; k < 1024; k++) Assert.AreEqual(direct[k], stored[k], 1e-5f, $"dim {k}");
     }
+
 }

@@ -18,7 +18,7 @@ namespace NerfGmn.Demo.Commands;
 /// (NerfEmbedding → searched classifier), save it as a zip, reload it, classify NeRFs of architectures the classifier
 /// never saw, run cross-architecture retrieval, and write a report with pictures.
 /// </summary>
-static class DemoCommand
+public static class DemoCommand
 {
     /// <summary>Architectures the classifier is trained on; the rest of the test split is "never seen".</summary>
     static readonly string[] TrainArchs = ["mlp", "triplane"];
@@ -37,8 +37,10 @@ static class DemoCommand
         var encoder = new Option<string>("--encoder") { Description = "encoder checkpoint", DefaultValueFactory = _ => DefaultEncoder() };
         var output = new Option<string>("--out", "-o") { Description = "output folder (model zip, report, pictures)", DefaultValueFactory = _ => DefaultOutput() };
         var budget = new Option<double>("--budget") { Description = "classifier search budget, seconds", DefaultValueFactory = _ => 25 };
-        var cmd = new Command("demo", "Classification and retrieval demo on the bundled dataset and encoder (the default command)") { data, encoder, output, budget };
-        cmd.SetAction(p => Run(p.GetValue(data)!, p.GetValue(encoder)!, p.GetValue(output)!, p.GetValue(budget)));
+        var classes = new Option<string?>("--classes") { Description = "comma-separated classes to use (default: all)" };
+        var cmd = new Command("demo", "Classification and retrieval demo on the bundled dataset and encoder (the default command)") { data, encoder, output, budget, classes };
+        cmd.SetAction(p => Run(p.GetValue(data)!, p.GetValue(encoder)!, p.GetValue(output)!, p.GetValue(budget),
+            p.GetValue(classes)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)));
         return cmd;
     }
 
@@ -57,7 +59,7 @@ static class DemoCommand
         return null;
     }
 
-    public static int Run(string dataRoot, string encoderPath, string outputDir, double budgetSeconds)
+    public static int Run(string dataRoot, string encoderPath, string outputDir, double budgetSeconds, IReadOnlyCollection<string>? classes = null)
     {
         if (!Directory.Exists(dataRoot)) throw new FileNotFoundException($"dataset not found: {dataRoot}");
         if (!File.Exists(encoderPath)) throw new FileNotFoundException($"encoder checkpoint not found: {encoderPath}");
@@ -67,9 +69,12 @@ static class DemoCommand
         var ml = new MLContext(seed: 0);
         var layout = new DatasetLayout(dataRoot);
         NerfRow Row(DatasetEntry e) => new() { Path = e.WeightsPath, Label = e.Class, Object = e.ObjectKey, Arch = e.Arch };
-        var trainRows = layout.Entries("train", TrainArchs).Select(Row).ToArray();
+        bool Wanted(DatasetEntry e) => classes is null || classes.Contains(e.Class);
+        var trainRows = layout.Entries("train", TrainArchs).Where(Wanted).Select(Row).ToArray();
         var testArchs = layout.Architectures().ToArray();
-        var testRows = layout.Entries("test", testArchs).Select(Row).ToArray();
+        var testRows = layout.Entries("test", testArchs).Where(Wanted).Select(Row).ToArray();
+        if (trainRows.Length == 0 || testRows.Length == 0)
+            throw new ArgumentException($"no {(trainRows.Length == 0 ? "training" : "test")} NeRFs in {dataRoot}{(classes is null ? "" : " for classes " + string.Join(", ", classes))}");
         var options = new NerfEmbeddingOptions { EncoderPath = encoderPath };
         AnsiConsole.MarkupLineInterpolated($"[bold]nerfgmn demo[/]: {trainRows.Length} training NeRFs ({string.Join(", ", TrainArchs)}), {testRows.Length} test NeRFs ({string.Join(", ", testArchs)}); encoder [blue]{Path.GetFileName(encoderPath)}[/]");
 

@@ -8,6 +8,17 @@ namespace NerfGmn.Tests;
 [TestClass]
 public class TrainingTests
 {
+    [TestMethod]
+    public void ExcludedObjectsAreLeftOutOfTrainingData()
+    {
+        var all = new TrainingData(TestPaths.MiniDataset, "train");
+        var some = new TrainingData(TestPaths.MiniDataset, "train", exclude: new HashSet<string> { "airplane/obj_002", "chair/obj_000" });
+        Assert.IsTrue(all.Objects.ContainsKey("airplane/obj_002"));
+        Assert.AreEqual(all.Objects.Count - 2, some.Objects.Count);
+        Assert.IsFalse(some.Objects.ContainsKey("airplane/obj_002"));
+        Assert.IsFalse(some.Objects.ContainsKey("chair/obj_000"));
+    }
+
     static TempDir _data = null!;
 
     [ClassInitialize]

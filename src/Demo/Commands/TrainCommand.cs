@@ -18,11 +18,18 @@ static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint" };
         var epochs = new Option<int?>("--epochs") { Description = "override the preset's epoch count" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
-        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed };
+        var exclude = new Option<string[]>("--exclude") { Description = "split files (<class>/<object> lines) whose objects are left out, e.g. datasets/shapes13-mini/test.txt", AllowMultipleArgumentsPerToken = true };
+        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
-            options = options with { Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs };
+            var excluded = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var f in p.GetValue(exclude) ?? [])
+            {
+                if (!File.Exists(f)) throw new FileNotFoundException($"--exclude file not found: {f}");
+                excluded.UnionWith(File.ReadAllLines(f).Select(l => l.Trim()).Where(l => l.Length > 0));
+            }
+            options = options with { Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded };
             bool hasCheckpoint = File.Exists(Path.Combine(options.Output, "last", "trainer.json"));
             if (hasCheckpoint && !p.GetValue(resume))
                 throw new ArgumentException($"{options.Output} already holds a run; pass --resume to continue it or choose another --out");

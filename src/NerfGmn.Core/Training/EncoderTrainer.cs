@@ -48,9 +48,9 @@ public sealed class EncoderTrainer(TrainingOptions options)
             throw new ArgumentException($"unknown objective '{Options.Objective}' ({string.Join(", ", Objective.All)})");
         bool rendering = Options.Objective != Objective.Contrastive, contrastive = Options.Objective != Objective.Rendering;
         Directory.CreateDirectory(Options.Output);
-        var train = new TrainingData(Options.Data, "train");
+        var train = new TrainingData(Options.Data, "train", exclude: Options.Exclude);
         if (train.Objects.Count == 0) throw new NerfFormatException(Options.Data, "no training NeRFs (train.txt and <arch>/<class>/<object>/nerf_weights.*)");
-        var val = File.Exists(Path.Combine(Options.Data, "val.txt")) ? new TrainingData(Options.Data, "val") : null;
+        var val = File.Exists(Path.Combine(Options.Data, "val.txt")) ? new TrainingData(Options.Data, "val", exclude: Options.Exclude) : null;
         var sampler = new PairSampler(train.Families(), Options.Seed);
         int batchesPerEpoch = Math.Max(1, sampler.Epoch(0).Count / Options.PairsPerBatch);
         var schedule = new OneCycleSchedule(Options.MaxLearningRate, Options.Epochs * batchesPerEpoch);

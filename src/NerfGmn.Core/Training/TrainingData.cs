@@ -11,7 +11,8 @@ public sealed class TrainingData
     public string Split { get; }
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Objects { get; }
 
-    public TrainingData(string root, string split, IEnumerable<string>? architectures = null)
+    /// <param name="exclude"><c>&lt;class&gt;/&lt;object&gt;</c> ids left out (e.g. another dataset's test objects made from the same seed).</param>
+    public TrainingData(string root, string split, IEnumerable<string>? architectures = null, IReadOnlySet<string>? exclude = null)
     {
         Root = root; Split = split;
         var layout = new DatasetLayout(root);
@@ -19,6 +20,7 @@ public sealed class TrainingData
         var objects = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         foreach (var (cls, obj) in layout.ReadSplit(split))
         {
+            if (exclude?.Contains($"{cls}/{obj}") == true) continue;
             var files = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var a in archs)
                 if (DatasetLayout.WeightsFile(layout.NerfFolder(a, cls, obj)) is { } w) files[a] = w;

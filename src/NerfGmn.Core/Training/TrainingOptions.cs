@@ -25,6 +25,8 @@ public sealed record TrainingOptions
     /// <summary>λ of L_R + λ·L_C.</summary>
     public double ContrastiveWeight { get; init; } = 2e-2;
     public int Seed { get; init; }
+    /// <summary>Objects (<c>&lt;class&gt;/&lt;object&gt;</c>) kept out of training and validation.</summary>
+    public IReadOnlySet<string> Exclude { get; init; } = new HashSet<string>();
     public Graphs.TriplanePositionLayout Layout { get; init; } = Graphs.TriplanePositionLayout.Reference;
     public Decoder.ImplicitDecoderOptions Decoder { get; init; } = CpuDecoder;
     public RenderingLossOptions Rendering { get; init; } = RenderingLossOptions.Cpu;

@@ -64,6 +64,34 @@ public class StageErrorTests
         }
     }
 
+    [TestMethod]
+    public void NanPolicyAndDescriptorOverrideTravelInTheSavedModel()
+    {
+        var ml = new MLContext(seed: 0);
+        using var dir = TestPaths.NewTempDir();
+        var w = NerfGmn.IO.NerfWeightsFile.Read(TestPaths.Fixture("mlp.pth"));
+        w.Layers[2].Weight[7] = float.NaN;
+        NerfGmn.IO.NerfWeightsFile.WriteNative(w, dir.File("nan.safetensors"));
+        var data = ml.Data.LoadFromEnumerable(new[] { new NerfRow { Path = dir.File("nan.safetensors") } });
+
+        var strict = ml.Transforms.NerfEmbedding("Features", "Path", Options).Fit(data);
+        var e = Assert.Throws<Exception>(() => Consume(strict.Transform(data)));
+        StringAssert.Contains(Flatten(e).OfType<NerfFormatException>().First().Message, "non-finite");
+
+        var lenient = ml.Transforms.NerfEmbedding("Features", "Path", new NerfEmbeddingOptions { Encoder = MLNetTestData.Encoder, AllowNonFinite = true }).Fit(data);
+        ml.Model.Save(lenient, data.Schema, dir.File("lenient.zip"));
+        var loaded = ml.Model.Load(dir.File("lenient.zip"), out _);
+        Consume(loaded.Transform(data));   // reads the file: the policy came back from the zip
+
+        // A descriptor override that does not fit the file is reported with the descriptor's name.
+        var tri16 = NerfGmn.Architectures.NerfArchitecture.Load(TestPaths.Fixture("tri_16w.arch.json"));
+        var triData = ml.Data.LoadFromEnumerable(new[] { new NerfRow { Path = TestPaths.Fixture("tri.pth") } });
+        var wrong = ml.Transforms.NerfEmbedding("Features", "Path", new NerfEmbeddingOptions { Encoder = MLNetTestData.Encoder, Architecture = tri16 }).Fit(triData);
+        ml.Model.Save(wrong, triData.Schema, dir.File("wrong.zip"));
+        var e2 = Assert.Throws<Exception>(() => Consume(ml.Model.Load(dir.File("wrong.zip"), out _).Transform(triData)));
+        StringAssert.Contains(Flatten(e2).OfType<NerfFormatException>().First().Message, "descriptor 'tri_16w'");
+    }
+
     static IEnumerable<Exception> Flatten(Exception e)
     {
         for (var x = e; x is not null; x = x.InnerException) yield return x;

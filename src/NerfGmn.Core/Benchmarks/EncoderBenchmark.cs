@@ -4,6 +4,7 @@ using NerfGmn.Encoder;
 using NerfGmn.Graphs;
 using TorchSharp;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Benchmarks;
 
@@ -61,7 +62,7 @@ public static class EncoderBenchmark
         manual_seed(0);
         using var decoder = new ImplicitDecoder(options);
         using var emb = randn(8, options.EmbeddingDim);
-        using var pts = rand(8, 4096, 3) * 1.4f - 0.7f;
+        using var pts = rand(8, 4096, 3) * S(1.4f) - S(0.7f);
         var optimizer = optim.AdamW(decoder.parameters(), lr: 1e-4);
         double ms = BenchmarkStats.MedianMs(() =>
         {

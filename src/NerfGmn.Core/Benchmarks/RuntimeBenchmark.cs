@@ -2,6 +2,7 @@ using NerfGmn.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Benchmarks;
 
@@ -28,7 +29,7 @@ public static class RuntimeBenchmark
         result["alloc_fill_74mb_ms"] = BenchmarkStats.MedianMs(() =>
         {
             using var t = empty(74L * 1024 * 1024 / 4);
-            t.fill_(1f);
+            t.fill_(S(1f));
         }, o.Runs * 2);
 
         progress?.Invoke("zeros(512, 512)");
@@ -68,7 +69,7 @@ public static class RuntimeBenchmark
             var hs = g.H.index_select(0, g.Src);
             var e = edge.forward(cat([hs, g.H.index_select(0, g.Dst), g.E], 1)).relu();
             var m = message.forward(cat([hs, e], 1)).relu();
-            var agg = zeros_like(g.H).index_add_(0, g.Dst, m, 1.0) * g.InvDeg;
+            var agg = zeros_like(g.H).index_add_(0, g.Dst, m, S(1.0)) * g.InvDeg;
             var h = node.forward(cat([g.H, agg], 1)).relu();
             return (g.H + h, g.E + e);
         }
@@ -81,7 +82,7 @@ public static class RuntimeBenchmark
         using var src = randint(0, n, [e], generator: gen);
         using var dstUnsorted = randint(0, n, [e], generator: gen);
         using var dst = dstUnsorted.sort().Values;
-        using var deg = zeros(n).index_add_(0, dst, ones(e), 1.0).clamp_min(1).reciprocal().unsqueeze(1);
+        using var deg = zeros(n).index_add_(0, dst, ones(e), S(1.0)).clamp_min(S(1)).reciprocal().unsqueeze(1);
         using var h0 = randn(n, o.Dim, generator: gen);
         using var e0 = randn(e, o.Dim, generator: gen);
         var layers = new ModuleList<Layer>();

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Classification;
 
@@ -44,7 +45,7 @@ public sealed class ClassifierHead : nn.Module<Tensor, Tensor>
         for (int i = 0; i < linears.Count; i++)
         {
             var bn = norms[i];
-            var scale = bn.weight! / (bn.running_var! + bn.eps).sqrt();
+            var scale = bn.weight! / (bn.running_var! + S(bn.eps)).sqrt();
             var w = linears[i].weight! * scale.unsqueeze(1);
             var b = (linears[i].bias! - bn.running_mean!) * scale + bn.bias!;
             layers.Add(new(Floats(w), Floats(b), (int)w.shape[1], (int)w.shape[0], Relu: true));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Datasets;
 
@@ -93,7 +94,7 @@ public sealed class MeshObject : SceneObject
             var q = p.narrow(0, s, Math.Min(chunk, p.shape[0] - s)).unsqueeze(1);      // [P, 1, 3]
             var (d2, nearest) = SquaredDistance(q).min(1);
             var winding = WindingNumber(q);
-            var sign = where(winding.gt(0.5f), -1f, 1f);
+            var sign = where(winding.gt(S(0.5f)), T(-1f), T(1f));
             dists.Add((d2.sqrt() * sign).MoveToOuterDisposeScope());
             colors.Add(_group.index_select(0, nearest).MoveToOuterDisposeScope());
         }
@@ -105,13 +106,13 @@ public sealed class MeshObject : SceneObject
     {
         var ab = _b - _a; var ac = _c - _a; var ap = q - _a;                           // [T,3], [P,T,3]
         var n = Cross(ab, ac);
-        var nn2 = (n * n).sum(-1).clamp_min(1e-20);
+        var nn2 = (n * n).sum(-1).clamp_min(S(1e-20));
         // Barycentric coordinates of the projection onto the plane.
         var d00 = (ab * ab).sum(-1); var d01 = (ab * ac).sum(-1); var d11 = (ac * ac).sum(-1);
         var d20 = (ap * ab).sum(-1); var d21 = (ap * ac).sum(-1);
-        var denom = (d00 * d11 - d01 * d01).clamp_min(1e-20);
+        var denom = (d00 * d11 - d01 * d01).clamp_min(S(1e-20));
         var v = (d11 * d20 - d01 * d21) / denom; var w = (d00 * d21 - d01 * d20) / denom;
-        var inside = v.ge(0).logical_and(w.ge(0)).logical_and((v + w).le(1));
+        var inside = v.ge(S(0)).logical_and(w.ge(S(0))).logical_and((v + w).le(S(1)));
         var plane = (ap * n).sum(-1).square() / nn2;
         var edges = minimum(minimum(SegmentSquared(q, _a, _b), SegmentSquared(q, _b, _c)), SegmentSquared(q, _c, _a));
         return where(inside, plane, edges);
@@ -127,7 +128,7 @@ public sealed class MeshObject : SceneObject
     static Tensor SegmentSquared(Tensor q, Tensor s0, Tensor s1)
     {
         var d = s1 - s0;
-        var t = (((q - s0) * d).sum(-1) / (d * d).sum(-1).clamp_min(1e-20)).clamp(0, 1);
+        var t = (((q - s0) * d).sum(-1) / (d * d).sum(-1).clamp_min(S(1e-20))).clamp(S(0), S(1));
         var closest = s0 + t.unsqueeze(-1) * d;
         return (q - closest).square().sum(-1);
     }
@@ -139,6 +140,6 @@ public sealed class MeshObject : SceneObject
         var la = a.norm(-1); var lb = b.norm(-1); var lc = c.norm(-1);
         var det = (a * Cross(b, c)).sum(-1);
         var denom = la * lb * lc + (a * b).sum(-1) * lc + (b * c).sum(-1) * la + (c * a).sum(-1) * lb;
-        return (2 * atan2(det, denom)).sum(1) / (4 * Math.PI);
+        return (S(2) * atan2(det, denom)).sum(1) / (S(4 * Math.PI));
     }
 }

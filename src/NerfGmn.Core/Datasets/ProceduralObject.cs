@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Datasets;
 
@@ -31,7 +32,7 @@ public abstract class SceneObject
     {
         using var scope = NewDisposeScope();
         var (sdf, _) = Distance(points.to_type(ScalarType.Float32));
-        return (MaxDensity * (-sdf / Softness).sigmoid()).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+        return (S(MaxDensity) * (-sdf / S(Softness)).sigmoid()).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     /// <summary>Ground-truth field at world points [P, 3]: rgb [P, 3] and σ [P], float32.</summary>
@@ -40,22 +41,22 @@ public abstract class SceneObject
         using var scope = NewDisposeScope();
         var p = points.to_type(ScalarType.Float32);
         var (sdf, color) = Distance(p);
-        var sigma = MaxDensity * (-sdf / Softness).sigmoid();
+        var sigma = S(MaxDensity) * (-sdf / S(Softness)).sigmoid();
 
         // Normal from central differences of the distance.
         const double h = 1e-3;
         var grads = new List<Tensor>(3);
         for (int a = 0; a < 3; a++)
         {
-            var e = zeros(3, dtype: ScalarType.Float32); e[a] = (float)h;
+            var e = zeros(3, dtype: ScalarType.Float32); e[a] = T((float)h);
             grads.Add(Distance(p + e).Sdf - Distance(p - e).Sdf);
         }
         var n = stack(grads, 1);
-        n = n / n.norm(1, keepdim: true).clamp_min(1e-12);
-        var lambert = (n * tensor(Light, dtype: ScalarType.Float32)).sum(1).clamp_min(0);
-        var shade = (0.6 + 0.4 * lambert).unsqueeze(1);
+        n = n / n.norm(1, keepdim: true).clamp_min(S(1e-12));
+        var lambert = (n * tensor(Light, dtype: ScalarType.Float32)).sum(1).clamp_min(S(0));
+        var shade = (S(0.6) + S(0.4) * lambert).unsqueeze(1);
         var colours = tensor(Palette.SelectMany(c => c).ToArray(), dtype: ScalarType.Float32).reshape(Palette.Count, 3);
-        var rgb = (colours.index_select(0, color) * shade).clamp(0, 1);
+        var rgb = (colours.index_select(0, color) * shade).clamp(S(0), S(1));
         return (rgb.to_type(ScalarType.Float32).MoveToOuterDisposeScope(), sigma.to_type(ScalarType.Float32).MoveToOuterDisposeScope());
     }
 

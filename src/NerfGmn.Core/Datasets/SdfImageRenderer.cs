@@ -1,5 +1,6 @@
 using NerfGmn.Rendering;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Datasets;
 
@@ -18,15 +19,15 @@ public static class SdfImageRenderer
         // March only the rays still searching: the active set shrinks as rays hit or leave the box.
         var t = tMin.clone();
         var hit = zeros(t.shape[0], dtype: ScalarType.Bool);
-        var active = tMax.lt(1e9).nonzero().squeeze(1);
+        var active = tMax.lt(S(1e9)).nonzero().squeeze(1);
         for (int i = 0; i < iterations && active.shape[0] > 0; i++)
         {
             var ta = t.index_select(0, active);
             var p = o.index_select(0, active) + ta.unsqueeze(1) * d.index_select(0, active);
             var (sdf, _) = obj.Distance(p);
-            var nowHit = sdf.lt(5e-4);
-            hit.index_fill_(0, active.masked_select(nowHit), true);
-            var tNext = ta + sdf.clamp_min(2e-4) * 0.95;
+            var nowHit = sdf.lt(S(5e-4));
+            hit.index_fill_(0, active.masked_select(nowHit), S(true));
+            var tNext = ta + sdf.clamp_min(S(2e-4)) * S(0.95);
             t.index_copy_(0, active, where(nowHit, ta, tNext));
             var keep = nowHit.logical_not().logical_and(tNext.lt(tMax.index_select(0, active)));
             active = active.masked_select(keep);

@@ -2,6 +2,7 @@ using NerfGmn.Fields;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Decoder;
 
@@ -49,7 +50,7 @@ public sealed class ImplicitDecoder : nn.Module<(Tensor Embedding, Tensor Points
         var max = tensor(_box[3..]).to(points.device);
         var pf = points.to_type(ScalarType.Float32);
         var u = (pf - min) / (max - min);
-        var inside = (u > 0f).logical_and(u < 1f).all(-1);
+        var inside = (u > S(0f)).logical_and(u < S(1f)).all(-1);
         var enc = encoding.forward(u.reshape(b * p, 3)).reshape(b, p, -1).to_type(dtype);
         emb = emb.to_type(dtype);
 
@@ -66,7 +67,7 @@ public sealed class ImplicitDecoder : nn.Module<(Tensor Embedding, Tensor Points
         foreach (var layer in after_skip) x = layer.forward(x).relu();
         var o = output.forward(x);
         var rgb = o[.., .., 0..3].sigmoid();
-        var sigma = TruncatedExp.Apply(o[.., .., 3] - 1) * inside.to_type(dtype);
+        var sigma = TruncatedExp.Apply(o[.., .., 3] - S(1)) * inside.to_type(dtype);
         return (rgb, sigma);
     }
 

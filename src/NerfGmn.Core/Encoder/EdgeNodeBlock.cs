@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Encoder;
 
@@ -55,34 +56,43 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
 
         var gNew = EdgeModel(hn, gn, src, dst);
         if (message is null)
-            return (h, g + edge_residual.forward(nn.functional.silu(gNew)));
+            return (h, EdgeResidual(g, gNew));
 
-        var m = Message(hn, gNew, src);
-        var a = Aggregate(m, dst, h.shape[0], inverseInDegree);
+        Tensor a;
+        using (var m = Message(hn, gNew, src)) a = Aggregate(m, dst, h.shape[0], inverseInDegree);
         var hNew = Update(hn, a);
-        return (h + node_residual!.forward(nn.functional.silu(hNew)), g + edge_residual.forward(nn.functional.silu(gNew)));
+        return (h + node_residual!.forward(nn.functional.silu(hNew)), EdgeResidual(g, gNew));
+    }
+
+    // Per-edge sums are formed in place and per-edge temporaries released as soon as autograd no longer needs them:
+    // a TorchSharp handle keeps its tensor alive until disposed (Python would free it at once), and at paper size each
+    // [E, d] buffer of a batch of 8 tri-plane graphs is 320 MB.
+    Tensor EdgeResidual(Tensor g, Tensor gNew)
+    {
+        using var s = nn.functional.silu(gNew);
+        return edge_residual.forward(s).add_(g);
     }
 
     Tensor EdgeModel(Tensor hn, Tensor gn, Tensor src, Tensor dst)
     {
         int d = _d;
         var w = edge_model.weight!;
-        var fromSource = nn.functional.linear(hn, w[.., 0..d]).index_select(0, src);
-        var fromTarget = nn.functional.linear(hn, w[.., d..(2 * d)]).index_select(0, dst);
-        return (nn.functional.linear(gn, w[.., (2 * d)..(3 * d)], edge_model.bias) + fromSource + fromTarget).relu();
+        using var fromSource = nn.functional.linear(hn, w[.., 0..d]).index_select(0, src);
+        using var fromTarget = nn.functional.linear(hn, w[.., d..(2 * d)]).index_select(0, dst);
+        return nn.functional.linear(gn, w[.., (2 * d)..(3 * d)], edge_model.bias).add_(fromSource).add_(fromTarget).relu_();
     }
 
     Tensor Message(Tensor hn, Tensor gNew, Tensor src)
     {
         int d = _d;
         var w = message!.weight!;
-        var fromSource = nn.functional.linear(hn, w[.., 0..d]).index_select(0, src);
-        return (nn.functional.linear(gNew, w[.., d..(2 * d)], message.bias) + fromSource).relu();
+        using var fromSource = nn.functional.linear(hn, w[.., 0..d]).index_select(0, src);
+        return nn.functional.linear(gNew, w[.., d..(2 * d)], message.bias).add_(fromSource).relu_();
     }
 
     /// <summary>Mean over incoming edges (0 for nodes without any), by index_add_ over destination-sorted edges.</summary>
     static Tensor Aggregate(Tensor m, Tensor dst, long nodes, Tensor inverseInDegree) =>
-        zeros(nodes, m.shape[1], dtype: m.dtype).index_add_(0, dst, m, 1.0) * inverseInDegree;
+        zeros(nodes, m.shape[1], dtype: m.dtype).index_add_(0, dst, m, S(1.0)) * inverseInDegree;
 
     Tensor Update(Tensor hn, Tensor aggregated) => update!.forward(cat([hn, aggregated], 1)).relu();
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Encoder;
 
@@ -26,7 +27,7 @@ public sealed class EdgeReadout : autograd.SingleTensorFunction<EdgeReadout>
     {
         var (edges, weight, bias, edgeGraph, graphs) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (long)vars[4]);
         var counts = zeros(graphs, dtype: edges.dtype, device: edges.device)
-            .index_add_(0, edgeGraph, ones(edgeGraph.shape[0], dtype: edges.dtype, device: edges.device), 1.0).clamp_min(1);
+            .index_add_(0, edgeGraph, ones(edgeGraph.shape[0], dtype: edges.dtype, device: edges.device), S(1.0)).clamp_min(S(1));
         var sums = zeros(graphs, weight.shape[0], dtype: edges.dtype, device: edges.device);
         using (no_grad())
         {
@@ -36,7 +37,7 @@ public sealed class EdgeReadout : autograd.SingleTensorFunction<EdgeReadout>
                 using var scope = NewDisposeScope();
                 long m = Math.Min(ChunkEdges, e - start);
                 var y = nn.functional.linear(edges.narrow(0, start, m), weight, bias).relu_();
-                sums.index_add_(0, edgeGraph.narrow(0, start, m), y, 1.0);
+                sums.index_add_(0, edgeGraph.narrow(0, start, m), y, S(1.0));
             }
         }
         ctx.save_for_backward([edges, weight, bias, edgeGraph, counts]);
@@ -60,7 +61,7 @@ public sealed class EdgeReadout : autograd.SingleTensorFunction<EdgeReadout>
                 long m = Math.Min(ChunkEdges, e - start);
                 var x = edges.narrow(0, start, m);
                 var y = nn.functional.linear(x, weight, bias);
-                var gy = perGraph.index_select(0, edgeGraph.narrow(0, start, m)) * y.gt(0).to_type(y.dtype);
+                var gy = perGraph.index_select(0, edgeGraph.narrow(0, start, m)) * y.gt(S(0)).to_type(y.dtype);
                 gradEdges.narrow(0, start, m).copy_(gy.matmul(weight));
                 gradWeight.add_(gy.t().matmul(x));
                 gradBias.add_(gy.sum(dim: 0));

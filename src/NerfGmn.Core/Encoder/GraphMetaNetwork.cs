@@ -2,6 +2,7 @@ using NerfGmn.Graphs;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Encoder;
 
@@ -46,8 +47,8 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         // Destination-sorted edges make index_add_ aggregation fast; the per-graph readout mean is order-free.
         var (x, ea, src, dst, edgeGraph) = Prepare(batch, dtype, device);
         long n = x.shape[0];
-        var inDegree = zeros(n, dtype: dtype, device: device).index_add_(0, dst, ones(dst.shape[0], dtype: dtype, device: device), 1.0);
-        var inverseInDegree = inDegree.clamp_min(1).reciprocal().unsqueeze(1);
+        var inDegree = zeros(n, dtype: dtype, device: device).index_add_(0, dst, ones(dst.shape[0], dtype: dtype, device: device), S(1.0));
+        var inverseInDegree = inDegree.clamp_min(S(1)).reciprocal().unsqueeze(1);
 
         // While training, checkpoint the pre-encoder, every block and the readout: their activations dominate memory.
         bool checkpoint = Options.Checkpointing && is_grad_enabled() && training;

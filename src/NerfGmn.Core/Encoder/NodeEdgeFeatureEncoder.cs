@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Encoder;
 
@@ -52,22 +53,24 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
         // hash) are projected one by one. (unique(dim: 0) would cost more than it saves.)
         var positionWeight = w[.., (3 * d)..(4 * d)];
         var pos = ea[.., 3..6];
-        var gridEdges = pos.ne(-1f).any(1).nonzero().squeeze(1);
-        var defaultRow = nn.functional.linear(edge_position.forward(full(1, 3, -1f, dtype: pos.dtype, device: pos.device)).sin(), positionWeight);
-        var positionPart = defaultRow.expand(pos.shape[0], d);
+        var gridEdges = pos.ne(S(-1f)).any(1).nonzero().squeeze(1);
+        var defaultRow = nn.functional.linear(edge_position.forward(full(1, 3, S(-1f), dtype: pos.dtype, device: pos.device)).sin(), positionWeight);
+        // Sums are accumulated in place and per-edge temporaries released at once: a TorchSharp handle keeps its
+        // tensor alive until disposed, which would otherwise hold several [E, d] buffers until the scope ends.
         if (gridEdges.shape[0] > 0)
         {
-            var gridPart = nn.functional.linear(edge_position.forward(pos.index_select(0, gridEdges)).sin(), positionWeight);
-            positionPart = positionPart.index_copy(0, gridEdges, gridPart);
+            using var gridPart = nn.functional.linear(edge_position.forward(pos.index_select(0, gridEdges)).sin(), positionWeight);
+            using var positionPart = defaultRow.expand(pos.shape[0], d).index_copy(0, gridEdges, gridPart);
+            g.add_(positionPart);
         }
-        g = g + positionPart;
+        else g.add_(defaultRow);
         // Layer: project each distinct value once, then gather.
         var (layers, layerIndex, _) = unique(ea[.., 1], sorted: true, return_inverse: true);
         var layerTable = nn.functional.linear(edge_layer.forward(layers.unsqueeze(1)).sin(), w[.., d..(2 * d)]);
-        g = g + layerTable.index_select(0, layerIndex!);
+        using (var layerPart = layerTable.index_select(0, layerIndex!)) g.add_(layerPart);
         // Type: project the (small) embedding table once, then gather.
         var typeTable = nn.functional.linear(edge_type.weight!, w[.., (2 * d)..(3 * d)]);
-        g = g + typeTable.index_select(0, ea[.., 2].to_type(ScalarType.Int64));
+        using (var typePart = typeTable.index_select(0, ea[.., 2].to_type(ScalarType.Int64))) g.add_(typePart);
         return (h.MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
     }
 }

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Fields;
 
@@ -11,7 +12,7 @@ public static class TruncatedExp
     public static Tensor Apply(Tensor x)
     {
         if (!x.requires_grad) return x.exp();
-        using var clamped = x.detach().clamp_max(15);
+        using var clamped = x.detach().clamp_max(S(15));
         // value: exp(x); derivative w.r.t. x: exp(min(x, 15)).
         return x.detach().exp() + clamped.exp() * (x - x.detach());
     }

@@ -3,6 +3,7 @@ using NerfGmn.Fields;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Fitting;
 
@@ -43,7 +44,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
         if (_arch.Hash is { } h)
         {
             _hashIndexing = new HashGridIndexing(h);
-            hash_table = new Parameter(PerNerf(g => (rand([_hashIndexing.TotalEntries, h.Features], generator: g) * 2 - 1) * 1e-4f));
+            hash_table = new Parameter(PerNerf(g => (rand([_hashIndexing.TotalEntries, h.Features], generator: g) * S(2) - S(1)) * S(1e-4f)));
         }
         var layers = _arch.Layers();
         bool sine = _arch.Activation == NerfActivation.Sine;
@@ -52,7 +53,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
             var (o, i) = layers[k];
             // tcnn initialisation: Xavier-uniform for ReLU nets; Sine: U(±30/fan_in) first, U(±√(6/fan_in)) after.
             double bound = sine ? (k == 0 ? 30.0 / i : Math.Sqrt(6.0 / i)) : Math.Sqrt(6.0 / (i + o));
-            weights.Add(new Parameter(PerNerf(g => (rand([o, i], generator: g) * 2 - 1) * bound)));
+            weights.Add(new Parameter(PerNerf(g => (rand([o, i], generator: g) * S(2) - S(1)) * S(bound))));
         }
         RegisterComponents();
     }
@@ -66,7 +67,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
         var min = tensor(_box[..3]);
         var max = tensor(_box[3..]);
         var u = (points - min) / (max - min);
-        var inside = (u > 0f).logical_and(u < 1f).all(-1);
+        var inside = (u > S(0f)).logical_and(u < S(1f)).all(-1);
 
         Tensor h;
         if (hash_table is not null)
@@ -78,7 +79,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
         else
         {
             h = frequency!.forward(u.reshape(b * p, 3)).reshape(b, p, -1);
-            if (triplane is not null) h = cat([h, TriplaneFeatures(2f * (points - min) / (max - min) - 1f)], 2);
+            if (triplane is not null) h = cat([h, TriplaneFeatures(S(2f) * (points - min) / (max - min) - S(1f))], 2);
         }
         bool sine = _arch.Activation == NerfActivation.Sine;
         for (int k = 0; k < weights.Count; k++)
@@ -87,7 +88,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
             if (k < weights.Count - 1) h = sine ? h.sin() : h.relu();
         }
         var rgb = h[.., .., 0..3].sigmoid();
-        var logSigma = h[.., .., 3] - 1f;
+        var logSigma = h[.., .., 3] - S(1f);
         var sigma = TruncatedExp.Apply(logSigma) * inside.to_type(ScalarType.Float32);
         return (rgb.MoveToOuterDisposeScope(), sigma.MoveToOuterDisposeScope(), logSigma.MoveToOuterDisposeScope());
     }
@@ -109,7 +110,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
     {
         long b = u.shape[0];
         long total = _hashIndexing!.TotalEntries;
-        var nerfOffset = (arange(b, dtype: ScalarType.Int64) * total).unsqueeze(1);      // [B, 1]: each NeRF's block of the flat table
+        var nerfOffset = (arange(S(b), dtype: ScalarType.Int64) * S(total)).unsqueeze(1);      // [B, 1]: each NeRF's block of the flat table
         return _hashIndexing.Encode(u, hash_table!.reshape(b * total, _arch.Hash!.Features), nerfOffset);
     }
 

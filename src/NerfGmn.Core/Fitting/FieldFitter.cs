@@ -2,6 +2,7 @@ using NerfGmn.Architectures;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Fitting;
 
@@ -32,9 +33,9 @@ public static class FieldFitter
     public static FieldSamples Sample(TrueField field, Func<Tensor, Tensor> sdf, Generator generator, int uniform = 32768, int surface = 49152, double band = 0.03)
     {
         using var scope = NewDisposeScope();
-        var up = rand([uniform, 3], generator: generator) * 1.4f - 0.7f;
+        var up = rand([uniform, 3], generator: generator) * S(1.4f) - S(0.7f);
         var (ur, us) = field(up);
-        var p = rand([surface, 3], generator: generator) * 1.4f - 0.7f;
+        var p = rand([surface, 3], generator: generator) * S(1.4f) - S(0.7f);
         const double h = 1e-3;
         for (int iteration = 0; iteration < 3; iteration++)
         {
@@ -42,16 +43,16 @@ public static class FieldFitter
             var grads = new List<Tensor>(3);
             for (int a = 0; a < 3; a++)
             {
-                var e = zeros(3); e[a] = (float)h;
-                grads.Add((sdf(p + e) - sdf(p - e)) / (2 * h));
+                var e = zeros(3); e[a] = T((float)h);
+                grads.Add((sdf(p + e) - sdf(p - e)) / (S(2 * h)));
             }
             var n = stack(grads, 1);
-            n = n / n.norm(1, keepdim: true).clamp_min(1e-9);
+            n = n / n.norm(1, keepdim: true).clamp_min(S(1e-9));
             p = p - d.unsqueeze(1) * n;
         }
-        var jitter = (rand([surface, 3], generator: generator) * 2 - 1) * (float)band
+        var jitter = (rand([surface, 3], generator: generator) * S(2) - S(1)) * S((float)band)
                      * rand([surface, 1], generator: generator);   // denser close to the surface
-        var surf = (p + jitter).clamp(-0.7f, 0.7f);
+        var surf = (p + jitter).clamp(S(-0.7f), S(0.7f));
         var (sr, ss) = field(surf);
         return new FieldSamples(up.MoveToOuterDisposeScope(), ur.MoveToOuterDisposeScope(), us.MoveToOuterDisposeScope(),
             surf.MoveToOuterDisposeScope(), sr.MoveToOuterDisposeScope(), ss.MoveToOuterDisposeScope());
@@ -91,11 +92,11 @@ public static class FieldFitter
             }
             var p = stack(pts, 0); var rgbT = stack(rgbs, 0); var sigT = stack(sigmas, 0);
             var (rgb, _, logSigma) = model.forward(p);
-            var target = sigT.clamp_min(options.MinDensity).log();
-            var densityLoss = nn.functional.smooth_l1_loss(logSigma.clamp_min(minLog), target, reduction: nn.Reduction.None).mean([1L]);
-            var weight = (sigT / maxDensity).clamp(0, 1).unsqueeze(-1);
-            var colorLoss = ((rgb - rgbT).square() * weight).sum([1L, 2L]) / (weight.sum([1L, 2L]) * 3 + 1e-6);
-            var loss = (densityLoss + options.ColorWeight * colorLoss).sum();
+            var target = sigT.clamp_min(S(options.MinDensity)).log();
+            var densityLoss = nn.functional.smooth_l1_loss(logSigma.clamp_min(S(minLog)), target, reduction: nn.Reduction.None).mean([1L]);
+            var weight = (sigT / S(maxDensity)).clamp(S(0), S(1)).unsqueeze(-1);
+            var colorLoss = ((rgb - rgbT).square() * weight).sum([1L, 2L]) / (weight.sum([1L, 2L]) * S(3) + S(1e-6));
+            var loss = (densityLoss + S(options.ColorWeight) * colorLoss).sum();
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Graphs;
 
@@ -34,12 +35,12 @@ public sealed class GraphBatch : IDisposable
         var edgeIndex = new List<Tensor>(graphs.Count);
         foreach (var g in graphs)
         {
-            edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount]) + offset);
+            edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount]) + S(offset));
             offset += g.NodeCount;
         }
         var x = cat(graphs.Select(g => tensor(g.X, [g.NodeCount, 3])).ToArray(), 0).to_type(ScalarType.Float32);
         var ea = cat(graphs.Select(g => tensor(g.EdgeAttr, [g.EdgeCount, 6])).ToArray(), 0);
-        var batch = arange(graphs.Count, dtype: ScalarType.Int64)
+        var batch = arange(S(graphs.Count), dtype: ScalarType.Int64)
             .repeat_interleave(tensor(graphs.Select(g => (long)g.NodeCount).ToArray()));
         Tensor Place(Tensor t) => (device is null ? t : t.to(device)).MoveToOuterDisposeScope();
         return new GraphBatch(Place(x), Place(cat(edgeIndex, 1)), Place(ea), Place(batch), graphs.Count, n, e);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Rendering;
 
@@ -80,7 +81,7 @@ public sealed class CameraSet
         Tensor px, py;
         if (pixels is null)
         {
-            var grid = meshgrid([arange(height, dtype: ScalarType.Float64), arange(width, dtype: ScalarType.Float64)], indexing: "ij");
+            var grid = meshgrid([arange(S(height), dtype: ScalarType.Float64), arange(S(width), dtype: ScalarType.Float64)], indexing: "ij");
             py = grid[0].reshape(-1);
             px = grid[1].reshape(-1);
         }
@@ -89,7 +90,7 @@ public sealed class CameraSet
             px = pixels[.., 0].to_type(ScalarType.Float64);
             py = pixels[.., 1].to_type(ScalarType.Float64);
         }
-        var dCam = stack([(px - width / 2.0 + 0.5) / f, -(py - height / 2.0 + 0.5) / f, -ones_like(px)], 1); // [P, 3]
+        var dCam = stack([(px - S(width / 2.0) + S(0.5)) / S(f), -(py - S(height / 2.0) + S(0.5)) / S(f), -ones_like(px)], 1); // [P, 3]
         var m = tensor(Frames[view].CameraToWorld, ScalarType.Float64).reshape(4, 4);
         var d = dCam.matmul(m[..3, ..3].t());
         d = d / d.norm(1, keepdim: true);

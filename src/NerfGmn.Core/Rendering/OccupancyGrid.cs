@@ -1,6 +1,7 @@
 using NerfGmn.IO;
 using TorchSharp;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Rendering;
 
@@ -38,29 +39,29 @@ public sealed class OccupancyGrid
     {
         roi ??= DefaultRoi;
         using var scope = NewDisposeScope();
-        var idx = arange(resolution, dtype: ScalarType.Float32);
+        var idx = arange(S(resolution), dtype: ScalarType.Float32);
         var grid = meshgrid([idx, idx, idx], indexing: "ij");
         var cells = stack(grid, -1).reshape(-1, 3);
         var lo = tensor(roi[..3]); var hi = tensor(roi[3..]);
-        var centres = lo + (cells + 0.5f) / resolution * (hi - lo);
+        var centres = lo + (cells + S(0.5f)) / S(resolution) * (hi - lo);
         if (candidates is not null) centres = centres.index_select(0, candidates);
         var occupied = new List<Tensor>();
         using (no_grad())
             for (long start = 0; start < centres.shape[0]; start += 65536)
             {
                 var chunk = centres.narrow(0, start, Math.Min(65536, centres.shape[0] - start));
-                occupied.Add(density(chunk).to_type(ScalarType.Float64).mul(step));
+                occupied.Add(density(chunk).to_type(ScalarType.Float64).mul(S(step)));
             }
         var values = occupied.Count > 0 ? cat(occupied, 0) : zeros(0, dtype: ScalarType.Float64);
         // nerfacc's rule while training: occupied above min(mean, threshold), so a young field never empties the grid.
         double cut = adaptive && values.numel() > 0 ? Math.Min(values.mean().item<double>(), threshold) : threshold;
-        var flatOcc = values.gt(cut);
+        var flatOcc = values.gt(S(cut));
         if (candidates is not null)
             flatOcc = zeros((long)resolution * resolution * resolution, dtype: ScalarType.Bool).index_put_(flatOcc, candidates);
         var occ = flatOcc.reshape(1, 1, resolution, resolution, resolution).to_type(ScalarType.Float32);
         if (dilation > 0)
             occ = nn.functional.max_pool3d(occ, [2 * dilation + 1, 2 * dilation + 1, 2 * dilation + 1], [1, 1, 1], [dilation, dilation, dilation], [1, 1, 1], false);
-        var flat = occ.reshape(-1).gt(0.5f).data<bool>().ToArray();
+        var flat = occ.reshape(-1).gt(S(0.5f)).data<bool>().ToArray();
         return new OccupancyGrid(roi, resolution, flat);
     }
 
@@ -71,7 +72,7 @@ public sealed class OccupancyGrid
         var occ = tensor(Occupied).reshape(1, 1, Resolution, Resolution, Resolution).to_type(ScalarType.Float32);
         int k = 2 * cells + 1;
         var dilated = nn.functional.max_pool3d(occ, [k, k, k], [1, 1, 1], [cells, cells, cells], [1, 1, 1], false);
-        return dilated.reshape(-1).gt(0.5f).nonzero().squeeze(1).MoveToOuterDisposeScope();
+        return dilated.reshape(-1).gt(S(0.5f)).nonzero().squeeze(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -83,7 +84,7 @@ public sealed class OccupancyGrid
     {
         using var roi = tensor(Roi).to_type(ScalarType.Float16);
         using var binary = tensor(Occupied).reshape(Resolution, Resolution, Resolution);
-        using var res = full(3, (float)Resolution).to_type(ScalarType.Float16);
+        using var res = full(3, S((float)Resolution)).to_type(ScalarType.Float16);
         var dict = new System.Collections.Hashtable { ["_roi_aabb"] = roi, ["_binary"] = binary, ["resolution"] = res };
         string tmp = path + ".tmp-" + Environment.ProcessId;
         TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(tmp, dict);

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Rendering;
 
@@ -68,9 +69,9 @@ public static class VolumeRenderer
         var t1 = (hi - o) * inv;
         var tNear = minimum(t0, t1).nan_to_num(-1e10).amax(1);
         var tFar = maximum(t0, t1).nan_to_num(1e10).amin(1);
-        tNear = tNear.clamp_min(0);
+        tNear = tNear.clamp_min(S(0));
         var miss = tFar.le(tNear);
-        return (tNear.masked_fill(miss, 1e10), tFar.masked_fill(miss, 1e10));
+        return (tNear.masked_fill(miss, S(1e10)), tFar.masked_fill(miss, S(1e10)));
     }
 
     /// <summary>
@@ -84,10 +85,10 @@ public static class VolumeRenderer
         // nerfacc intersects in float32; the sample lattice hangs off that t_min (a boundary sample of the reference
         // render_check fixture flips cell with a float64 t_min).
         tMin = tMin.to_type(ScalarType.Float32).to_type(ScalarType.Float64);
-        if (opt.Stratified) tMin = tMin + rand(tMin.shape, dtype: ScalarType.Float64, generator: opt.Generator) * step;
-        var span = (tMax - tMin).clamp_min(0);
+        if (opt.Stratified) tMin = tMin + rand(tMin.shape, dtype: ScalarType.Float64, generator: opt.Generator) * S(step);
+        var span = (tMax - tMin).clamp_min(S(0));
         long k = Math.Max(1, (long)Math.Ceiling(span.max().item<double>() / step));
-        var tMid = tMin.unsqueeze(1) + (arange(k, dtype: ScalarType.Float64) + 0.5) * step;    // [R, K]
+        var tMid = tMin.unsqueeze(1) + (arange(S(k), dtype: ScalarType.Float64) + S(0.5)) * S(step);    // [R, K]
         var valid = tMid.lt(tMax.unsqueeze(1));
         var points = o.unsqueeze(1) + tMid.unsqueeze(2) * d.unsqueeze(1);                      // [R, K, 3]
         if (grid is not null) valid = valid.logical_and(Occupied(points, grid, gridTensor ?? tensor(grid.Occupied)));
@@ -117,15 +118,15 @@ public static class VolumeRenderer
     /// <summary>Volume compositing of dense [R, K] samples (zeros where nothing was sampled), any dtype, differentiable.</summary>
     public static RenderResult Composite(Tensor sigma, Tensor rgb, Tensor tMid, double step, RenderOptions opt)
     {
-        var sdt = sigma * step;
-        var alpha = 1 - (-sdt).exp();
+        var sdt = sigma * S(step);
+        var alpha = S(1) - (-sdt).exp();
         var transmittance = (-(sdt.cumsum(1) - sdt)).exp();          // exclusive cumulative sum
         var weights = transmittance * alpha;
-        if (opt.SigmaCulling) weights = weights * transmittance.ge(1e-4).to_type(weights.dtype);
+        if (opt.SigmaCulling) weights = weights * transmittance.ge(S(1e-4)).to_type(weights.dtype);
         var opacity = weights.sum(1);
         var color = (weights.unsqueeze(2) * rgb).sum(1);
         var bg = tensor(opt.Background, dtype: color.dtype);
-        color = color + bg * (1 - opacity).unsqueeze(1);
+        color = color + bg * (S(1) - opacity).unsqueeze(1);
         var depth = (weights * tMid.to_type(weights.dtype)).sum(1);
         return new RenderResult(color, opacity, depth);
     }
@@ -138,8 +139,8 @@ public static class VolumeRenderer
         var hi = tensor(roi[3..].Select(v => (double)v).ToArray(), ScalarType.Float64);
         int res = grid.Resolution;
         var inside = points.ge(lo).logical_and(points.le(hi)).all(-1);
-        var ijk = ((points - lo) / (hi - lo) * res).floor().clamp(0, res - 1).to_type(ScalarType.Int64);
-        var index = (ijk[TensorIndex.Ellipsis, 0] * res + ijk[TensorIndex.Ellipsis, 1]) * res + ijk[TensorIndex.Ellipsis, 2];
+        var ijk = ((points - lo) / (hi - lo) * S(res)).floor().clamp(S(0), S(res - 1)).to_type(ScalarType.Int64);
+        var index = (ijk[TensorIndex.Ellipsis, 0] * S(res) + ijk[TensorIndex.Ellipsis, 1]) * S(res) + ijk[TensorIndex.Ellipsis, 2];
         return gridTensor.index_select(0, index.reshape(-1)).reshape(index.shape).logical_and(inside);
     }
 }

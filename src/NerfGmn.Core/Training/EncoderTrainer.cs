@@ -7,6 +7,7 @@ using NerfGmn.Graphs;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Training;
 
@@ -76,8 +77,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
             {
                 var target = encoder.state_dict();
                 foreach (var (name, t) in loaded.state_dict()) target[name].copy_(t);
-                siglip.TPrime.fill_(state.TPrime);
-                siglip.Bias.fill_(state.Bias);
+                siglip.TPrime.fill_(S(state.TPrime));
+                siglip.Bias.fill_(S(state.Bias));
             }
             loaded.Dispose();
             if (rendering) LoadDecoder(decoder, Path.Combine(LastDir, "decoder.safetensors"));
@@ -164,8 +165,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
         double foregroundMse = double.NaN;
         if (contrastive)
         {
-            var idx = arange(0, z.shape[0], 2);
-            loss = siglip.forward(z.index_select(0, idx), z.index_select(0, idx + 1));
+            var idx = arange(S(0), S(z.shape[0]), S(2));
+            loss = siglip.forward(z.index_select(0, idx), z.index_select(0, idx + S(1)));
         }
         if (rendering)
         {
@@ -174,7 +175,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
             var targets = nerfs.Select(n => Target(data, n.Object, n.Arch)).ToList();
             var (lr, mse) = RenderingLoss.ComputeWithMetrics(decoder, z, targets, Options.Rendering, gen);
             foregroundMse = mse;
-            loss = loss is null ? lr : lr + Options.ContrastiveWeight * loss;
+            loss = loss is null ? lr : lr + S(Options.ContrastiveWeight) * loss;
         }
         return (loss!, foregroundMse);
     }

@@ -3,6 +3,7 @@ using NerfGmn.Fields;
 using NerfGmn.Rendering;
 using TorchSharp;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Training;
 
@@ -37,7 +38,7 @@ public sealed record RenderTarget(OccupancyGrid Grid, Tensor EmptyCells, Tensor 
         var viewIds = views.data<long>().ToArray();
         foreach (var v in viewIds.Distinct())
         {
-            var sel = views.eq(v).nonzero().squeeze(1);
+            var sel = views.eq(S(v)).nonzero().squeeze(1);
             var (ov, dv) = cameras.Rays((int)v, o.ImageSize, o.ImageSize, px.index_select(0, sel));
             origins.Add(ov); dirs.Add(dv);
         }
@@ -45,8 +46,8 @@ public sealed record RenderTarget(OccupancyGrid Grid, Tensor EmptyCells, Tensor 
         RenderResult gt;
         using (no_grad())
             gt = VolumeRenderer.Render(p => nerf.forward(p), allO, allD, grid, new RenderOptions { SigmaCulling = true });
-        var fg = gt.Opacity.gt(0).nonzero().squeeze(1);
-        if (fg.shape[0] == 0) fg = arange(Math.Min(o.ForegroundRays, allO.shape[0]));   // empty NeRF: any rays
+        var fg = gt.Opacity.gt(S(0)).nonzero().squeeze(1);
+        if (fg.shape[0] == 0) fg = arange(S(Math.Min(o.ForegroundRays, allO.shape[0])));   // empty NeRF: any rays
         var empty = tensor(grid.Occupied).logical_not().nonzero().squeeze(1);
         // Targets are cached across training steps: keep them out of every dispose scope (freed by Dispose).
         return new RenderTarget(grid, empty.DetachFromDisposeScope(), allO.index_select(0, fg).DetachFromDisposeScope(),
@@ -85,7 +86,7 @@ public static class RenderingLoss
         {
             long pool = t.Origins.shape[0];
             var pick = pool >= o.ForegroundRays ? randperm(pool, generator: gen)[..o.ForegroundRays]
-                : cat([arange(pool), full(o.ForegroundRays - pool, pool - 1, dtype: ScalarType.Int64)], 0);
+                : cat([arange(S(pool)), full(o.ForegroundRays - pool, S(pool - 1), dtype: ScalarType.Int64)], 0);
             var (tMid, valid, points) = VolumeRenderer.Samples(t.Origins.index_select(0, pick), t.Directions.index_select(0, pick), t.Grid, null, opt);
             var flat = valid.reshape(-1).nonzero().squeeze(1);
             if (flat.shape[0] > o.MaxForegroundSamples)
@@ -94,15 +95,15 @@ public static class RenderingLoss
             fgLayouts.Add((flat, tMid.shape[0], tMid.shape[1], tMid));
             // Ground truth with the reference's double background composite: C_out = C + bg(1 − A); gt = C_out·A + bg(1 − A).
             var a = t.Opacity.index_select(0, pick).unsqueeze(1);
-            var cOut = t.ColorOnBlack.index_select(0, pick) + bg * (1 - a);
-            gts.Add(cOut * a + bg * (1 - a));
+            var cOut = t.ColorOnBlack.index_select(0, pick) + bg * (S(1) - a);
+            gts.Add(cOut * a + bg * (S(1) - a));
             // Background points: unoccupied cells without replacement, jittered inside the cell.
             long nBg = Math.Max(0, Math.Min(o.TotalPoints - flat.shape[0], Math.Min(o.BackgroundCells, t.EmptyCells.shape[0])));
             var cells = t.EmptyCells.index_select(0, randperm(t.EmptyCells.shape[0], generator: gen)[..(int)nBg]);
             int r = t.Grid.Resolution;
-            var ijk = stack([cells / (r * r), cells / r % r, cells % r], 1).to_type(ScalarType.Float32);
+            var ijk = stack([cells / (S(r * r)), cells / S(r) % S(r), cells % S(r)], 1).to_type(ScalarType.Float32);
             var lo = tensor(t.Grid.Roi[..3]); var hi = tensor(t.Grid.Roi[3..]);
-            bgPoints.Add(lo + (ijk + rand(ijk.shape, generator: gen)) / r * (hi - lo));
+            bgPoints.Add(lo + (ijk + rand(ijk.shape, generator: gen)) / S(r) * (hi - lo));
         }
         // One decoder pass over every NeRF's points (zero-padded to the longest).
         long maxPoints = Enumerable.Range(0, b).Max(k => fgPoints[k].shape[0] + bgPoints[k].shape[0]);
@@ -124,13 +125,13 @@ public static class RenderingLoss
             fgLosses.Add(nn.functional.smooth_l1_loss(composite.Rgb, gts[k], reduction: nn.Reduction.Sum));
             fgSquared.Add((composite.Rgb.detach() - gts[k]).square().mean());
             var s = sigma[k, (int)nFg..(int)(nFg + nBg)].unsqueeze(1).to_type(ScalarType.Float64);
-            var pred = rgb[k, (int)nFg..(int)(nFg + nBg)].to_type(ScalarType.Float64) * s + bg * (1 - s);
+            var pred = rgb[k, (int)nFg..(int)(nFg + nBg)].to_type(ScalarType.Float64) * s + bg * (S(1) - s);
             bgPred.Add(nn.functional.pad(pred - bg, [0, 0, 0, maxBg - nBg]));   // padded entries compare 0 with 0
         }
-        var lFg = stack(fgLosses, 0).sum() / (b * o.ForegroundRays * 3);
+        var lFg = stack(fgLosses, 0).sum() / (S(b * o.ForegroundRays * 3));
         var lBg = nn.functional.smooth_l1_loss(stack(bgPred, 0), zeros(b, maxBg, 3, dtype: ScalarType.Float64));
         double mse = stack(fgSquared, 0).mean().item<double>();
-        return ((o.ForegroundWeight * lFg + (1 - o.ForegroundWeight) * lBg).to_type(ScalarType.Float32), mse);
+        return ((S(o.ForegroundWeight) * lFg + (S(1 - o.ForegroundWeight)) * lBg).to_type(ScalarType.Float32), mse);
     }
 
 }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Training;
 
@@ -31,7 +32,7 @@ public sealed class SigLipLoss : nn.Module<Tensor, Tensor, Tensor>
         var yn = y / y.norm(1, keepdim: true);
         var logits = t_prime.exp() * xn.matmul(yn.t()) + bias;
         long n = x.shape[0];
-        var labels = 2 * eye(n, dtype: x.dtype, device: x.device) - 1;
-        return -nn.functional.logsigmoid(labels * logits).sum() / n;
+        var labels = S(2) * eye(n, dtype: x.dtype, device: x.device) - S(1);
+        return -nn.functional.logsigmoid(labels * logits).sum() / S(n);
     }
 }

@@ -1,0 +1,79 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace NerfGmn.Analyzers;
+
+/// <summary>
+/// NGT001: a number converted to <c>TorchSharp.Scalar</c> by its conversion operator (e.g. <c>t * 0.5</c>,
+/// <c>t.clamp_min(1e-9)</c>). The temporary Scalar has a finalizer and passes a raw pointer to native code, so a GC
+/// during the native call can free it while libtorch reads it (seen as "toDouble" / "isIntegral" assertions in
+/// long runs). Use <c>NerfGmn.Runtime.ScalarArgs.S(…)</c>, which keeps the Scalar alive and frees it on this thread.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
+{
+    public static readonly DiagnosticDescriptor Rule = new(
+        "NGT001", "Temporary TorchSharp Scalar",
+        "'{0}' becomes a temporary TorchSharp.Scalar that the GC may free during the native call; write S({0}) (NerfGmn.Runtime.ScalarArgs)",
+        "Reliability", DiagnosticSeverity.Error, isEnabledByDefault: true,
+        description: "TorchSharp Scalars made by conversion operators are finalizable and unreferenced during the P/Invoke that uses them.");
+
+    public static readonly DiagnosticDescriptor TensorRule = new(
+        "NGT002", "Temporary TorchSharp Tensor from a number",
+        "'{0}' becomes a temporary 0-d Tensor that the GC may free during the native call; write T({0}) (NerfGmn.Runtime.ScalarArgs)",
+        "Reliability", DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor ScalarAsTensorRule = new(
+        "NGT003", "Scalar where a Tensor is expected",
+        "'{0}' is a Scalar converted to Tensor, which TorchSharp rejects at run time; write T(…) instead",
+        "Reliability", DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule, TensorRule, ScalarAsTensorRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterOperationAction(AnalyzeConversion, OperationKind.Conversion);
+        context.RegisterOperationAction(AnalyzeOperator, OperationKind.Binary, OperationKind.CompoundAssignment);
+    }
+
+    /// <summary>A number turned into a Scalar (or a 0-d Tensor, same hazard) by a conversion operator.</summary>
+    static void AnalyzeConversion(OperationAnalysisContext context)
+    {
+        var conversion = (IConversionOperation)context.Operation;
+        if (conversion.OperatorMethod is not { } method || !IsTorchValue(method.ContainingType)) return;
+        if (conversion.Operand.Type?.SpecialType != SpecialType.None)
+            Report(context, conversion.Operand, method.ContainingType.Name == "Tensor" ? TensorRule : Rule);
+        else if (method.ContainingType.Name == "Tensor" && conversion.Operand.Type is { Name: "Scalar" })
+            Report(context, conversion.Operand, ScalarAsTensorRule);   // throws at run time in TorchSharp
+    }
+
+    /// <summary><c>tensor * 0.5</c>: TorchSharp's operators taking a primitive make the same temporary Scalar inside.</summary>
+    static void AnalyzeOperator(OperationAnalysisContext context)
+    {
+        var (method, left, right) = context.Operation switch
+        {
+            IBinaryOperation b => (b.OperatorMethod, b.LeftOperand, b.RightOperand),
+            ICompoundAssignmentOperation c => (c.OperatorMethod, c.Target, c.Value),
+            _ => (null, null, null),
+        };
+        if (method is null || !IsTorchValue(method.ContainingType)) return;
+        for (int i = 0; i < method.Parameters.Length && i < 2; i++)
+            if (method.Parameters[i].Type.SpecialType is not SpecialType.None and not SpecialType.System_Object)
+                Report(context, i == 0 ? left! : right!);
+    }
+
+    static bool IsTorchValue(INamedTypeSymbol? type) =>
+        type is { Name: "Scalar" } && type.ContainingNamespace?.ToDisplayString() == "TorchSharp"
+        || type is { Name: "Tensor", ContainingType.Name: "torch" } && type.ContainingNamespace?.ToDisplayString() == "TorchSharp";
+
+    static void Report(OperationAnalysisContext context, IOperation operand, DiagnosticDescriptor? rule = null)
+    {
+        // Report the written expression, not a compiler-inserted conversion around it.
+        while (operand is IConversionOperation { IsImplicit: true } c) operand = c.Operand;
+        context.ReportDiagnostic(Diagnostic.Create(rule ?? Rule, operand.Syntax.GetLocation(), operand.Syntax.ToString()));
+    }
+}

@@ -19,7 +19,9 @@ static class TrainCommand
         var epochs = new Option<int?>("--epochs") { Description = "override the preset's epoch count" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var exclude = new Option<string[]>("--exclude") { Description = "split files (<class>/<object> lines) whose objects are left out, e.g. datasets/shapes13-mini/test.txt", AllowMultipleArgumentsPerToken = true };
-        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude };
+        var maxLr = new Option<double?>("--max-lr") { Description = "override the preset's OneCycle peak learning rate" };
+        var lambda = new Option<double?>("--lambda") { Description = "override λ in L_R + λ·L_C" };
+        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, lambda };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -29,7 +31,12 @@ static class TrainCommand
                 if (!File.Exists(f)) throw new FileNotFoundException($"--exclude file not found: {f}");
                 excluded.UnionWith(File.ReadAllLines(f).Select(l => l.Trim()).Where(l => l.Length > 0));
             }
-            options = options with { Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded };
+            options = options with
+            {
+                Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
+                MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
+            };
+            if (options.MaxLearningRate <= 0 || options.ContrastiveWeight < 0) throw new ArgumentException("--max-lr must be positive and --lambda non-negative");
             bool hasCheckpoint = File.Exists(Path.Combine(options.Output, "last", "trainer.json"));
             if (hasCheckpoint && !p.GetValue(resume))
                 throw new ArgumentException($"{options.Output} already holds a run; pass --resume to continue it or choose another --out");

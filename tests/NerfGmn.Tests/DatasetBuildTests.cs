@@ -66,6 +66,11 @@ public class DatasetBuildTests
         var second = new DatasetBuilder(Tiny(resumed.Path)).Build();
         Assert.AreEqual(5, second.Count, "only the missing NeRFs are built");
         Assert.IsFalse(Directory.EnumerateDirectories(resumed.Path, "*.tmp-*", SearchOption.AllDirectories).Any());
+        // The run log adds both runs up, the killed one included.
+        var total = BuildRunLog.Total(resumed.Path);
+        Assert.AreEqual(2, total.Runs);
+        Assert.AreEqual(8, total.NerfsBuilt);
+        Assert.IsTrue(total.StageSeconds["fit"] > 0 && total.WallSeconds >= total.StageSeconds["fit"], "stage and wall seconds recorded");
         foreach (var r in records)
         {
             var a = NerfWeightsFile.Read(DatasetLayout.WeightsFile(layout.NerfFolder(r.Arch, r.Class, r.Object))!);

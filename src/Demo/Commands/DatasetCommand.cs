@@ -76,6 +76,10 @@ static class DatasetCommand
                     g.Average(r => r.FitSeconds).ToString("F1"));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated($"built {records.Count} NeRFs in {sw.Elapsed.TotalMinutes:F1} min; manifest: [green]{Path.Combine(options.Root, "manifest.json")}[/]");
+            var total = BuildRunLog.Total(options.Root);
+            if (total.Runs > 1)
+                AnsiConsole.MarkupLineInterpolated($"whole build over {total.Runs} runs: {total.NerfsBuilt} NeRFs in {total.WallSeconds / 3600:F2} h");
+            AnsiConsole.MarkupLineInterpolated($"[grey]time by stage (all runs): {string.Join(", ", total.StageSeconds.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value / 60:F1} min"))}[/]");
             return Task.FromResult(0);
         });
         var cmd = new Command("dataset", "Make NeRF datasets") { build };

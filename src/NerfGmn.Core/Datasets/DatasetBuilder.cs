@@ -86,6 +86,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         int total = work.Count, done = work.Count(w => IsDone(w.Arch, w.Object));
         progress?.Invoke(new BuildProgress(done, total, done > 0 ? $"resuming: {done} of {total} NeRFs already built" : "starting", null));
         var built = new List<NerfRecord>();
+        var log = new BuildRunLog(Path.Combine(Options.Root, BuildRunLog.Folder), done);
         // Object-major: a batch of objects is sampled and rendered once, then fitted in every architecture it needs.
         var pending = work.Where(w => !IsDone(w.Arch, w.Object)).ToList();
         foreach (var objectBatch in pending.Select(w => w.Object).Distinct().Chunk(Options.FitBatch))
@@ -93,11 +94,11 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
             cancel.ThrowIfCancellationRequested();
             progress?.Invoke(new BuildProgress(done, total, $"sampling {string.Join(", ", objectBatch.Select(b => $"{b.Class}/{b.Id}"))}", null));
             var objects = objectBatch.Select(Create).ToArray();
-            var gtFolders = objectBatch.Select((o, k) => EnsureGroundTruth(o, objects[k])).ToArray();
-            var samples = objects.Select((obj, k) => FieldFitter.Sample(p => obj.Field(p), p => obj.Distance(p).Sdf,
-                new Generator(StableHash.Of(Options.Seed, objectBatch[k].Class, objectBatch[k].Index, "samples")))).ToArray();
+            var gtFolders = log.Time("ground_truth_views", () => objectBatch.Select((o, k) => EnsureGroundTruth(o, objects[k])).ToArray());
+            var samples = log.Time("field_samples", () => objects.Select((obj, k) => FieldFitter.Sample(p => obj.Field(p), p => obj.Distance(p).Sdf,
+                new Generator(StableHash.Of(Options.Seed, objectBatch[k].Class, objectBatch[k].Index, "samples")))).ToArray());
             // Where NeRF grids are searched: within 3 cells of the object's true occupancy.
-            var regions = objects.Select(obj => OccupancyGrid.FromDensity(p => obj.Density(p)).DilatedIndices(3)).ToArray();
+            var regions = log.Time("object_occupancy", () => objects.Select(obj => OccupancyGrid.FromDensity(p => obj.Density(p)).DilatedIndices(3)).ToArray());
             try
             {
                 foreach (var archName in pending.Where(w => objectBatch.Contains(w.Object)).Select(w => w.Arch).Distinct())
@@ -108,10 +109,11 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
                     foreach (var record in FitBatch(archName, ArchitecturePresets.Get(archName),
                                  members.Select(k => objectBatch[k]).ToArray(), members.Select(k => objects[k]).ToArray(),
                                  members.Select(k => samples[k]).ToArray(), members.Select(k => gtFolders[k]).ToArray(),
-                                 members.Select(k => regions[k]).ToArray(), cancel))
+                                 members.Select(k => regions[k]).ToArray(), log, cancel))
                     {
                         built.Add(record);
                         done++;
+                        log.Built(done);
                         progress?.Invoke(new BuildProgress(done, total, $"{record.Arch} {record.Class}/{record.Object}", record));
                     }
                 }
@@ -127,31 +129,31 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
     }
 
     IEnumerable<NerfRecord> FitBatch(string archName, NerfArchitecture arch, ObjectEntry[] batch, SceneObject[] objects,
-        FieldSamples[] samples, string[] gtFolders, Tensor[] regions, CancellationToken cancel)
+        FieldSamples[] samples, string[] gtFolders, Tensor[] regions, BuildRunLog log, CancellationToken cancel)
     {
         {
             var sw = Stopwatch.StartNew();
-            using var model = FieldFitter.Fit(arch, samples, Options.Fit, objects[0].MaxDensity, batch.Select(o => NerfSeed(archName, o, 0)).ToArray());
+            using var model = log.Time("fit", () => FieldFitter.Fit(arch, samples, Options.Fit, objects[0].MaxDensity, batch.Select(o => NerfSeed(archName, o, 0)).ToArray()));
             double perNerf = sw.Elapsed.TotalSeconds / batch.Length;
             for (int k = 0; k < batch.Length; k++)
             {
                 cancel.ThrowIfCancellationRequested();
                 var weights = model.Export(k);
-                var (psnr, grid) = Evaluate(weights, gtFolders[k], regions[k]);
+                var (psnr, grid) = log.Time("evaluate", () => Evaluate(weights, gtFolders[k], regions[k]));
                 int steps = Options.Fit.Steps;
                 double seconds = perNerf;
                 if (psnr < Options.MinPsnr)
                 {
                     // Quality gate: one refit alone with twice the steps; keep the better of the two.
                     var sw2 = Stopwatch.StartNew();
-                    using var refit = FieldFitter.Fit(arch, [samples[k]], Options.Fit with { Steps = 2 * Options.Fit.Steps }, objects[k].MaxDensity,
-                        [NerfSeed(archName, batch[k], 1)]);
+                    using var refit = log.Time("refit", () => FieldFitter.Fit(arch, [samples[k]], Options.Fit with { Steps = 2 * Options.Fit.Steps }, objects[k].MaxDensity,
+                        [NerfSeed(archName, batch[k], 1)]));
                     var w2 = refit.Export(0);
-                    var (psnr2, grid2) = Evaluate(w2, gtFolders[k], regions[k]);
+                    var (psnr2, grid2) = log.Time("evaluate", () => Evaluate(w2, gtFolders[k], regions[k]));
                     seconds += sw2.Elapsed.TotalSeconds;
                     if (psnr2 > psnr) (weights, psnr, grid, steps) = (w2, psnr2, grid2, 2 * Options.Fit.Steps);
                 }
-                yield return Write(archName, batch[k], weights, grid, gtFolders[k], psnr, seconds, steps);
+                yield return log.Time("write", () => Write(archName, batch[k], weights, grid, gtFolders[k], psnr, seconds, steps));
             }
         }
     }

@@ -69,6 +69,21 @@ public class CliTests
     }
 
     [TestMethod]
+    public void BenchWritesTheIssueJsonNamesWithPerFamilyNormalisation()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var (exit, output) = Run("bench", "--suite", "encoder", "--families", "mlp", "--encoders", "cpu", "--runs", "1", "--out", dir.File("bench.json"));
+        Assert.AreEqual(0, exit, output);
+        var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("bench.json"))).RootElement;
+        double ms = json.GetProperty("encoder_cpu_preset.mlp.fwd_ms_per_graph").GetDouble();
+        double gflops = json.GetProperty("encoder_cpu_preset.mlp.matmul_gflops").GetDouble();
+        Assert.IsTrue(ms > 0 && gflops > 0);
+        Assert.AreEqual(ms * gflops / 1000, json.GetProperty("encoder_cpu_preset.mlp.fwd_normalized").GetDouble(), 0.01 + 1e-3 * ms * gflops / 1000);
+        foreach (var key in new[] { "encoder_cpu_preset.mlp.train_ms_per_graph", "matmul_gflops", "peak_rss_mb", "encoder_cpu_preset.parameters" })
+            Assert.IsTrue(json.TryGetProperty(key, out _), key);
+    }
+
+    [TestMethod]
     public void DemoRunsThePipelineEndToEndOnAFewClasses()
     {
         using var dir = TestPaths.NewTempDir();

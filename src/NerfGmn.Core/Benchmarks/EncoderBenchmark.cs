@@ -15,8 +15,12 @@ namespace NerfGmn.Benchmarks;
 /// </summary>
 public static class EncoderBenchmark
 {
+    /// <param name="matmulGflops">
+    /// When given, measured right before and after each family's timings; <c>.fwd_normalized</c>/<c>.train_normalized</c>
+    /// (ms per graph × GFLOP/s ÷ 1000) then use the mean of those two, so the host's drifting speed cancels per family.
+    /// </param>
     public static Dictionary<string, double> Run(IReadOnlyDictionary<string, GmnOptions> encoders, int runs = 3, Action<string>? progress = null,
-        IReadOnlyCollection<string>? only = null)
+        IReadOnlyCollection<string>? only = null, Func<double>? matmulGflops = null)
     {
         var result = new Dictionary<string, double>();
         var families = new (string Key, string Preset)[] { ("mlp", "mlp"), ("tri", "triplane"), ("hash", "hash") }
@@ -31,6 +35,7 @@ public static class EncoderBenchmark
             foreach (var (key, _) in families)
             {
                 progress?.Invoke($"{prefix}.{key}");
+                double? before = matmulGflops?.Invoke();
                 using var batch = GraphBatch.From(graphs[key]);
                 gmn.eval();
                 double fwd = BenchmarkStats.MedianMs(() =>
@@ -50,6 +55,13 @@ public static class EncoderBenchmark
                 }, runs, 1);
                 result[$"{prefix}.{key}.fwd_ms_per_graph"] = fwd / 8;
                 result[$"{prefix}.{key}.train_ms_per_graph"] = train / 8;
+                if (before is { } b && matmulGflops!.Invoke() is var after)
+                {
+                    double gflops = (b + after) / 2;
+                    result[$"{prefix}.{key}.matmul_gflops"] = gflops;
+                    result[$"{prefix}.{key}.fwd_normalized"] = fwd / 8 * gflops / 1000;
+                    result[$"{prefix}.{key}.train_normalized"] = train / 8 * gflops / 1000;
+                }
             }
             result[$"{prefix}.parameters"] = gmn.ParameterCount;
         }

@@ -30,7 +30,7 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
         "'{0}' is a Scalar converted to Tensor, which TorchSharp rejects at run time; write T(…) instead",
         "Reliability", DiagnosticSeverity.Error, isEnabledByDefault: true);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule, TensorRule, ScalarAsTensorRule);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule, TensorRule, ScalarAsTensorRule, HiddenAlphaRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -38,7 +38,36 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterOperationAction(AnalyzeConversion, OperationKind.Conversion);
         context.RegisterOperationAction(AnalyzeOperator, OperationKind.Binary, OperationKind.CompoundAssignment);
+        context.RegisterOperationAction(AnalyzeHiddenAlpha, OperationKind.Binary, OperationKind.CompoundAssignment, OperationKind.Invocation);
     }
+
+    public static readonly DiagnosticDescriptor HiddenAlphaRule = new(
+        "NGT004", "TorchSharp add with a hidden alpha Scalar",
+        "'{0}' calls TorchSharp's add without alpha, which makes a temporary Scalar 1 the GC may free during the native call; use Plus/AddInPlace (NerfGmn.Runtime.ScalarArgs)",
+        "Reliability", DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>
+    /// <c>a + b</c>, <c>a += b</c>, <c>a.add(b)</c>, <c>a.add_(b)</c>: TorchSharp forwards to the overload with
+    /// <c>alpha: 1</c>, converting 1 to a temporary Scalar inside its own code. (Its sub has no alpha.)
+    /// </summary>
+    static void AnalyzeHiddenAlpha(OperationAnalysisContext context)
+    {
+        switch (context.Operation)
+        {
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add, OperatorMethod: { } m } b when IsTorchValue(m.ContainingType) && m.ContainingType.Name == "Tensor":
+                context.ReportDiagnostic(Diagnostic.Create(HiddenAlphaRule, b.Syntax.GetLocation(), Short(b.Syntax.ToString())));
+                break;
+            case ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Add, OperatorMethod: { } m } c when IsTorchValue(m.ContainingType) && m.ContainingType.Name == "Tensor":
+                context.ReportDiagnostic(Diagnostic.Create(HiddenAlphaRule, c.Syntax.GetLocation(), Short(c.Syntax.ToString())));
+                break;
+            case IInvocationOperation { TargetMethod: { Name: "add" or "add_" } m } i
+                when m.Parameters.Length == 1 && IsTorchValue(m.ContainingType) && m.ContainingType.Name == "Tensor":
+                context.ReportDiagnostic(Diagnostic.Create(HiddenAlphaRule, i.Syntax.GetLocation(), Short(i.Syntax.ToString())));
+                break;
+        }
+    }
+
+    static string Short(string text) => text.Length > 60 ? text.Substring(0, 57) + "..." : text;
 
     /// <summary>A number turned into a Scalar (or a 0-d Tensor, same hazard) by a conversion operator.</summary>
     static void AnalyzeConversion(OperationAnalysisContext context)

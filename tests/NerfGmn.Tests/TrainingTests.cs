@@ -85,6 +85,9 @@ public class TrainingTests
         using var cts = new CancellationTokenSource();
         Assert.ThrowsExactly<OperationCanceledException>(() =>
             new EncoderTrainer(Tiny(resumed.Path)).Train(p => { if (p.GlobalStep == 2 && !double.IsNaN(p.Loss)) cts.Cancel(); }, cts.Token));
+        // Other settings would not continue the same run.
+        var changed = Assert.ThrowsExactly<ArgumentException>(() => new EncoderTrainer(Tiny(resumed.Path) with { MaxLearningRate = 0.5 }).Train());
+        StringAssert.Contains(changed.Message, "MaxLearningRate");
         var again = new EncoderTrainer(Tiny(resumed.Path)).Train();
         Assert.AreEqual(done.GlobalStep, again.GlobalStep);
         Assert.AreEqual(done.TPrime, again.TPrime, 1e-6f);

@@ -81,7 +81,7 @@ public static class EncoderBenchmark
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
             var (rgb, sigma) = decoder.forward((emb, pts));
-            (rgb.mean() + sigma.mean()).backward();
+            (rgb.mean().Plus(sigma.mean())).backward();
             optimizer.step();
         }, runs, 1);
         return 8 * 4096 / (ms / 1000);

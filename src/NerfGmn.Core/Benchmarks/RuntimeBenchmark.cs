@@ -71,7 +71,7 @@ public static class RuntimeBenchmark
             var m = message.forward(cat([hs, e], 1)).relu();
             var agg = zeros_like(g.H).index_add_(0, g.Dst, m, S(1.0)) * g.InvDeg;
             var h = node.forward(cat([g.H, agg], 1)).relu();
-            return (g.H + h, g.E + e);
+            return (g.H.Plus(h), g.E.Plus(e));
         }
     }
 
@@ -95,7 +95,7 @@ public static class RuntimeBenchmark
             optimizer.zero_grad();
             var (h, ed) = (h0, e0);
             foreach (var layer in layers) (h, ed) = layer.forward((h, ed, src, dst, deg));
-            var loss = h.square().mean() + ed.square().mean();
+            var loss = h.square().mean().Plus(ed.square().mean());
             loss.backward();
             optimizer.step();
         }, Math.Max(3, o.Runs / 2), 1);

@@ -45,9 +45,9 @@ public sealed class ClassifierHead : nn.Module<Tensor, Tensor>
         for (int i = 0; i < linears.Count; i++)
         {
             var bn = norms[i];
-            var scale = bn.weight! / (bn.running_var! + S(bn.eps)).sqrt();
+            var scale = bn.weight! / ((bn.running_var!).Plus(S(bn.eps))).sqrt();
             var w = linears[i].weight! * scale.unsqueeze(1);
-            var b = (linears[i].bias! - bn.running_mean!) * scale + bn.bias!;
+            var b = (((linears[i].bias!).Minus(bn.running_mean!)) * scale).Plus(bn.bias!);
             layers.Add(new(Floats(w), Floats(b), (int)w.shape[1], (int)w.shape[0], Relu: true));
         }
         layers.Add(new(Floats(output.weight!), Floats(output.bias!), (int)output.weight!.shape[1], (int)output.weight!.shape[0], Relu: false));

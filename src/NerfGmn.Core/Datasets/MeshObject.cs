@@ -104,15 +104,15 @@ public sealed class MeshObject : SceneObject
     /// <summary>Squared distance from points [P, 1, 3] to every triangle [T]: [P, T] (closest point by regions).</summary>
     Tensor SquaredDistance(Tensor q)
     {
-        var ab = _b - _a; var ac = _c - _a; var ap = q - _a;                           // [T,3], [P,T,3]
+        var ab = _b.Minus(_a); var ac = _c.Minus(_a); var ap = q.Minus(_a);                           // [T,3], [P,T,3]
         var n = Cross(ab, ac);
         var nn2 = (n * n).sum(-1).clamp_min(S(1e-20));
         // Barycentric coordinates of the projection onto the plane.
         var d00 = (ab * ab).sum(-1); var d01 = (ab * ac).sum(-1); var d11 = (ac * ac).sum(-1);
         var d20 = (ap * ab).sum(-1); var d21 = (ap * ac).sum(-1);
-        var denom = (d00 * d11 - d01 * d01).clamp_min(S(1e-20));
-        var v = (d11 * d20 - d01 * d21) / denom; var w = (d00 * d21 - d01 * d20) / denom;
-        var inside = v.ge(S(0)).logical_and(w.ge(S(0))).logical_and((v + w).le(S(1)));
+        var denom = ((d00 * d11).Minus(d01 * d01)).clamp_min(S(1e-20));
+        var v = ((d11 * d20).Minus(d01 * d21)) / denom; var w = ((d00 * d21).Minus(d01 * d20)) / denom;
+        var inside = v.ge(S(0)).logical_and(w.ge(S(0))).logical_and((v.Plus(w)).le(S(1)));
         var plane = (ap * n).sum(-1).square() / nn2;
         var edges = minimum(minimum(SegmentSquared(q, _a, _b), SegmentSquared(q, _b, _c)), SegmentSquared(q, _c, _a));
         return where(inside, plane, edges);
@@ -122,24 +122,24 @@ public sealed class MeshObject : SceneObject
     {
         var (ux, uy, uz) = (u[TensorIndex.Ellipsis, 0], u[TensorIndex.Ellipsis, 1], u[TensorIndex.Ellipsis, 2]);
         var (vx, vy, vz) = (v[TensorIndex.Ellipsis, 0], v[TensorIndex.Ellipsis, 1], v[TensorIndex.Ellipsis, 2]);
-        return stack([uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx], -1);
+        return stack([(uy * vz).Minus(uz * vy), (uz * vx).Minus(ux * vz), (ux * vy).Minus(uy * vx)], -1);
     }
 
     static Tensor SegmentSquared(Tensor q, Tensor s0, Tensor s1)
     {
-        var d = s1 - s0;
-        var t = (((q - s0) * d).sum(-1) / (d * d).sum(-1).clamp_min(S(1e-20))).clamp(S(0), S(1));
-        var closest = s0 + t.unsqueeze(-1) * d;
-        return (q - closest).square().sum(-1);
+        var d = s1.Minus(s0);
+        var t = (((q.Minus(s0)) * d).sum(-1) / (d * d).sum(-1).clamp_min(S(1e-20))).clamp(S(0), S(1));
+        var closest = s0.Plus(t.unsqueeze(-1) * d);
+        return (q.Minus(closest)).square().sum(-1);
     }
 
     /// <summary>Generalised winding number (Σ solid angles / 4π, Van Oosterom–Strackee) of points [P, 1, 3]: [P].</summary>
     Tensor WindingNumber(Tensor q)
     {
-        var a = _a - q; var b = _b - q; var c = _c - q;                                 // [P, T, 3]
+        var a = _a.Minus(q); var b = _b.Minus(q); var c = _c.Minus(q);                                 // [P, T, 3]
         var la = a.norm(-1); var lb = b.norm(-1); var lc = c.norm(-1);
         var det = (a * Cross(b, c)).sum(-1);
-        var denom = la * lb * lc + (a * b).sum(-1) * lc + (b * c).sum(-1) * la + (c * a).sum(-1) * lb;
+        var denom = (la * lb * lc).Plus((a * b).sum(-1) * lc).Plus((b * c).sum(-1) * la).Plus((c * a).sum(-1) * lb);
         return (S(2) * atan2(det, denom)).sum(1) / (S(4 * Math.PI));
     }
 }

@@ -49,12 +49,12 @@ public abstract class SceneObject
         for (int a = 0; a < 3; a++)
         {
             var e = zeros(3, dtype: ScalarType.Float32); e[a] = T((float)h);
-            grads.Add(Distance(p + e).Sdf - Distance(p - e).Sdf);
+            grads.Add(Distance(p.Plus(e)).Sdf - Distance(p.Minus(e)).Sdf);
         }
         var n = stack(grads, 1);
         n = n / n.norm(1, keepdim: true).clamp_min(S(1e-12));
         var lambert = (n * tensor(Light, dtype: ScalarType.Float32)).sum(1).clamp_min(S(0));
-        var shade = (S(0.6) + S(0.4) * lambert).unsqueeze(1);
+        var shade = (S(0.6).Plus(S(0.4) * lambert)).unsqueeze(1);
         var colours = tensor(Palette.SelectMany(c => c).ToArray(), dtype: ScalarType.Float32).reshape(Palette.Count, 3);
         var rgb = (colours.index_select(0, color) * shade).clamp(S(0), S(1));
         return (rgb.to_type(ScalarType.Float32).MoveToOuterDisposeScope(), sigma.to_type(ScalarType.Float32).MoveToOuterDisposeScope());

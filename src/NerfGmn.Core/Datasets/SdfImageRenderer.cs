@@ -23,11 +23,11 @@ public static class SdfImageRenderer
         for (int i = 0; i < iterations && active.shape[0] > 0; i++)
         {
             var ta = t.index_select(0, active);
-            var p = o.index_select(0, active) + ta.unsqueeze(1) * d.index_select(0, active);
+            var p = o.index_select(0, active).Plus(ta.unsqueeze(1) * d.index_select(0, active));
             var (sdf, _) = obj.Distance(p);
             var nowHit = sdf.lt(S(5e-4));
             hit.index_fill_(0, active.masked_select(nowHit), S(true));
-            var tNext = ta + sdf.clamp_min(S(2e-4)) * S(0.95);
+            var tNext = ta.Plus(sdf.clamp_min(S(2e-4)) * S(0.95));
             t.index_copy_(0, active, where(nowHit, ta, tNext));
             var keep = nowHit.logical_not().logical_and(tNext.lt(tMax.index_select(0, active)));
             active = active.masked_select(keep);
@@ -37,7 +37,7 @@ public static class SdfImageRenderer
         var hits = hit.nonzero().squeeze(1);
         if (hits.shape[0] > 0)
         {
-            var (rgb, _) = obj.Field((o + t.unsqueeze(1) * d).index_select(0, hits));
+            var (rgb, _) = obj.Field((o.Plus(t.unsqueeze(1) * d)).index_select(0, hits));
             rgba.index_copy_(0, hits, cat([rgb, ones(hits.shape[0], 1)], 1));   // opaque where the ray hit
         }
         var px = rgba.data<float>().ToArray();

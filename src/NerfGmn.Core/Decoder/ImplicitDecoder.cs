@@ -49,7 +49,7 @@ public sealed class ImplicitDecoder : nn.Module<(Tensor Embedding, Tensor Points
         var min = tensor(_box[..3]).to(points.device);
         var max = tensor(_box[3..]).to(points.device);
         var pf = points.to_type(ScalarType.Float32);
-        var u = (pf - min) / (max - min);
+        var u = (pf.Minus(min)) / (max.Minus(min));
         var inside = (u > S(0f)).logical_and(u < S(1f)).all(-1);
         var enc = encoding.forward(u.reshape(b * p, 3)).reshape(b, p, -1).to_type(dtype);
         emb = emb.to_type(dtype);
@@ -58,16 +58,16 @@ public sealed class ImplicitDecoder : nn.Module<(Tensor Embedding, Tensor Points
         {
             var w = layer.weight!;
             var perNerf = nn.functional.linear(emb, w[.., 0..e], layer.bias).unsqueeze(1);      // [B, 1, H]
-            return nn.functional.linear(enc, w[.., e..]) + perNerf;                               // [B, P, H]
+            return nn.functional.linear(enc, w[.., e..]).Plus(perNerf);                               // [B, P, H]
         }
 
         var x = Project(in_layer).relu();
         foreach (var layer in before_skip) x = layer.forward(x).relu();
-        x = x + Project(skip_proj).relu();
+        x = x.Plus(Project(skip_proj).relu());
         foreach (var layer in after_skip) x = layer.forward(x).relu();
         var o = output.forward(x);
         var rgb = o[.., .., 0..3].sigmoid();
-        var sigma = TruncatedExp.Apply(o[.., .., 3] - S(1)) * inside.to_type(dtype);
+        var sigma = TruncatedExp.Apply(o[.., .., 3].Minus(S(1))) * inside.to_type(dtype);
         return (rgb, sigma);
     }
 

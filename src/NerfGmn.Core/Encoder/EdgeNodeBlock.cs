@@ -61,7 +61,7 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
         Tensor a;
         using (var m = Message(hn, gNew, src)) a = Aggregate(m, dst, h.shape[0], inverseInDegree);
         var hNew = Update(hn, a);
-        return (h + node_residual!.forward(nn.functional.silu(hNew)), EdgeResidual(g, gNew));
+        return (h.Plus(node_residual!.forward(nn.functional.silu(hNew))), EdgeResidual(g, gNew));
     }
 
     // Per-edge sums are formed in place and per-edge temporaries released as soon as autograd no longer needs them:
@@ -70,7 +70,7 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
     Tensor EdgeResidual(Tensor g, Tensor gNew)
     {
         using var s = nn.functional.silu(gNew);
-        return edge_residual.forward(s).add_(g);
+        return edge_residual.forward(s).AddInPlace(g);
     }
 
     Tensor EdgeModel(Tensor hn, Tensor gn, Tensor src, Tensor dst)
@@ -79,7 +79,7 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
         var w = edge_model.weight!;
         using var fromSource = nn.functional.linear(hn, w[.., 0..d]).index_select(0, src);
         using var fromTarget = nn.functional.linear(hn, w[.., d..(2 * d)]).index_select(0, dst);
-        return nn.functional.linear(gn, w[.., (2 * d)..(3 * d)], edge_model.bias).add_(fromSource).add_(fromTarget).relu_();
+        return nn.functional.linear(gn, w[.., (2 * d)..(3 * d)], edge_model.bias).AddInPlace(fromSource).AddInPlace(fromTarget).relu_();
     }
 
     Tensor Message(Tensor hn, Tensor gNew, Tensor src)
@@ -87,7 +87,7 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
         int d = _d;
         var w = message!.weight!;
         using var fromSource = nn.functional.linear(hn, w[.., 0..d]).index_select(0, src);
-        return nn.functional.linear(gNew, w[.., d..(2 * d)], message.bias).add_(fromSource).relu_();
+        return nn.functional.linear(gNew, w[.., d..(2 * d)], message.bias).AddInPlace(fromSource).relu_();
     }
 
     /// <summary>Mean over incoming edges (0 for nodes without any), by index_add_ over destination-sorted edges.</summary>

@@ -63,8 +63,8 @@ public sealed class EdgeReadout : autograd.SingleTensorFunction<EdgeReadout>
                 var y = nn.functional.linear(x, weight, bias);
                 var gy = perGraph.index_select(0, edgeGraph.narrow(0, start, m)) * y.gt(S(0)).to_type(y.dtype);
                 gradEdges.narrow(0, start, m).copy_(gy.matmul(weight));
-                gradWeight.add_(gy.t().matmul(x));
-                gradBias.add_(gy.sum(dim: 0));
+                gradWeight.AddInPlace(gy.t().matmul(x));
+                gradBias.AddInPlace(gy.sum(dim: 0));
             }
         }
         return [gradEdges, gradWeight, gradBias, null!, null!];

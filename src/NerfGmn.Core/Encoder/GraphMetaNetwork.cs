@@ -79,7 +79,7 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         return Segment(t =>
             {
                 var weight = readout.weight!.matmul(final_linear.weight!);
-                var bias = readout.weight!.matmul(final_linear.bias!) + readout.bias!;
+                var bias = readout.weight!.matmul(final_linear.bias!).Plus(readout.bias!);
                 return [EdgeReadout.Apply(final_norm.forward(t[0]), weight, bias, t[1], graphs)];
             }, g, edgeGraph)[0]
             .MoveToOuterDisposeScope();

@@ -61,16 +61,16 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
         {
             using var gridPart = nn.functional.linear(edge_position.forward(pos.index_select(0, gridEdges)).sin(), positionWeight);
             using var positionPart = defaultRow.expand(pos.shape[0], d).index_copy(0, gridEdges, gridPart);
-            g.add_(positionPart);
+            g.AddInPlace(positionPart);
         }
-        else g.add_(defaultRow);
+        else g.AddInPlace(defaultRow);
         // Layer: project each distinct value once, then gather.
         var (layers, layerIndex, _) = unique(ea[.., 1], sorted: true, return_inverse: true);
         var layerTable = nn.functional.linear(edge_layer.forward(layers.unsqueeze(1)).sin(), w[.., d..(2 * d)]);
-        using (var layerPart = layerTable.index_select(0, layerIndex!)) g.add_(layerPart);
+        using (var layerPart = layerTable.index_select(0, layerIndex!)) g.AddInPlace(layerPart);
         // Type: project the (small) embedding table once, then gather.
         var typeTable = nn.functional.linear(edge_type.weight!, w[.., (2 * d)..(3 * d)]);
-        using (var typePart = typeTable.index_select(0, ea[.., 2].to_type(ScalarType.Int64))) g.add_(typePart);
+        using (var typePart = typeTable.index_select(0, ea[.., 2].to_type(ScalarType.Int64))) g.AddInPlace(typePart);
         return (h.MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
     }
 }

@@ -33,7 +33,7 @@ public sealed class FrequencyEncoding : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long b = u.shape[0], d = u.shape[1];
         var a = u.to_type(ScalarType.Float32).unsqueeze(-1) * tensor(_scales, device: u.device);   // [B, D, F] float32
-        var aCos = a + S((float)(MathF.PI / 2f));                                              // float32 add, as tcnn
+        var aCos = a.Plus(S((float)(MathF.PI / 2f)));                                              // float32 add, as tcnn
         var enc = stack([a.sin(), aCos.sin()], dim: -1); // [B, D, F, 2]
         return enc.to_type(ScalarType.Float32).reshape(b, d * 2 * _frequencies).MoveToOuterDisposeScope();
     }

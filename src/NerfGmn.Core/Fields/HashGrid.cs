@@ -72,9 +72,9 @@ public sealed class HashGridIndexing
         var lead = u.shape[..^1];
         for (int l = 0; l < _spec.Levels; l++)
         {
-            var pos = u * S(_scales[l]) + S(0.5f);
+            var pos = (u * S(_scales[l])).Plus(S(0.5f));
             var cell = pos.floor();
-            var frac = pos - cell;
+            var frac = pos.Minus(cell);
             var ci = cell.to_type(ScalarType.Int64);
             long res = _resolutions[l], size = _sizes[l];
             bool dense = res * res * res <= size;
@@ -82,15 +82,15 @@ public sealed class HashGridIndexing
             for (int corner = 0; corner < 8; corner++)
             {
                 int bx = corner & 1, by = (corner >> 1) & 1, bz = (corner >> 2) & 1;
-                var cx = ci[TensorIndex.Ellipsis, 0] + S(bx); var cy = ci[TensorIndex.Ellipsis, 1] + S(by); var cz = ci[TensorIndex.Ellipsis, 2] + S(bz);
+                var cx = ci[TensorIndex.Ellipsis, 0].Plus(S(bx)); var cy = ci[TensorIndex.Ellipsis, 1].Plus(S(by)); var cz = ci[TensorIndex.Ellipsis, 2].Plus(S(bz));
                 var fx = frac[TensorIndex.Ellipsis, 0]; var fy = frac[TensorIndex.Ellipsis, 1]; var fz = frac[TensorIndex.Ellipsis, 2];
                 var w = (bx == 1 ? fx : S(1f) - fx) * (by == 1 ? fy : S(1f) - fy) * (bz == 1 ? fz : S(1f) - fz);
-                var index = dense ? cx + cy * S(res) + cz * (S(res * res))
+                var index = dense ? cx.Plus(cy * S(res)).Plus(cz * (S(res * res)))
                     : (cx ^ (cy * S(2654435761L)) ^ (cz * S(805459861L))).bitwise_and(T(0xFFFFFFFFL));   // uint32 arithmetic
-                index = index.remainder(S(size)) + S(_offsets[l]);
-                if (entryOffset is not null) index = index + entryOffset;
+                index = index.remainder(S(size)).Plus(S(_offsets[l]));
+                if (entryOffset is not null) index = index.Plus(entryOffset);
                 var term = flatTable.index_select(0, index.reshape(-1)).reshape([.. lead, _spec.Features]) * w.unsqueeze(-1);
-                acc = acc is null ? term : acc + term;
+                acc = acc is null ? term : acc.Plus(term);
             }
             outputs.Add(acc!);
         }

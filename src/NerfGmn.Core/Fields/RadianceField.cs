@@ -49,7 +49,7 @@ public sealed class RadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor Sigma)
         var p = points.to_type(ScalarType.Float32);
         var min = tensor(_box[..3]);
         var max = tensor(_box[3..]);
-        var u = (p - min) / (max - min);                                                    // one sub, one div (float32)
+        var u = (p.Minus(min)) / (max.Minus(min));                                                    // one sub, one div (float32)
         var inside = (u > S(0f)).logical_and(u < S(1f)).all(1);
 
         Tensor h;
@@ -63,13 +63,13 @@ public sealed class RadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor Sigma)
             h = frequency!.forward(u);
             if (triplane is not null)
             {
-                var s = S(2f) * (p - min) / (max - min) - S(1f);
+                var s = S(2f) * (p.Minus(min)) / (max.Minus(min)) - S(1f);
                 h = cat([h, triplane.forward(s)], 1);                                        // encoding first
             }
         }
         var o = mlp.forward(h);
         var rgb = o[.., 0..3].sigmoid();
-        var sigma = (o[.., 3] - S(1f)).exp() * inside.to_type(ScalarType.Float32);
+        var sigma = (o[.., 3].Minus(S(1f))).exp() * inside.to_type(ScalarType.Float32);
         return (rgb.MoveToOuterDisposeScope(), sigma.MoveToOuterDisposeScope());
     }
 

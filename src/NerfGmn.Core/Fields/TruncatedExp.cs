@@ -14,6 +14,6 @@ public static class TruncatedExp
         if (!x.requires_grad) return x.exp();
         using var clamped = x.detach().clamp_max(S(15));
         // value: exp(x); derivative w.r.t. x: exp(min(x, 15)).
-        return x.detach().exp() + clamped.exp() * (x - x.detach());
+        return x.detach().exp().Plus(clamped.exp() * (x.Minus(x.detach())));
     }
 }

@@ -66,7 +66,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
         long b = points.shape[0], p = points.shape[1];
         var min = tensor(_box[..3]);
         var max = tensor(_box[3..]);
-        var u = (points - min) / (max - min);
+        var u = (points.Minus(min)) / (max.Minus(min));
         var inside = (u > S(0f)).logical_and(u < S(1f)).all(-1);
 
         Tensor h;
@@ -79,7 +79,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
         else
         {
             h = frequency!.forward(u.reshape(b * p, 3)).reshape(b, p, -1);
-            if (triplane is not null) h = cat([h, TriplaneFeatures(S(2f) * (points - min) / (max - min) - S(1f))], 2);
+            if (triplane is not null) h = cat([h, TriplaneFeatures(S(2f) * (points.Minus(min)) / (max.Minus(min)) - S(1f))], 2);
         }
         bool sine = _arch.Activation == NerfActivation.Sine;
         for (int k = 0; k < weights.Count; k++)
@@ -88,7 +88,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
             if (k < weights.Count - 1) h = sine ? h.sin() : h.relu();
         }
         var rgb = h[.., .., 0..3].sigmoid();
-        var logSigma = h[.., .., 3] - S(1f);
+        var logSigma = h[.., .., 3].Minus(S(1f));
         var sigma = TruncatedExp.Apply(logSigma) * inside.to_type(ScalarType.Float32);
         return (rgb.MoveToOuterDisposeScope(), sigma.MoveToOuterDisposeScope(), logSigma.MoveToOuterDisposeScope());
     }

@@ -44,15 +44,15 @@ public static class FieldFitter
             for (int a = 0; a < 3; a++)
             {
                 var e = zeros(3); e[a] = T((float)h);
-                grads.Add((sdf(p + e) - sdf(p - e)) / (S(2 * h)));
+                grads.Add((sdf(p.Plus(e)) - sdf(p.Minus(e))) / (S(2 * h)));
             }
             var n = stack(grads, 1);
             n = n / n.norm(1, keepdim: true).clamp_min(S(1e-9));
-            p = p - d.unsqueeze(1) * n;
+            p = p.Minus(d.unsqueeze(1) * n);
         }
         var jitter = (rand([surface, 3], generator: generator) * S(2) - S(1)) * S((float)band)
                      * rand([surface, 1], generator: generator);   // denser close to the surface
-        var surf = (p + jitter).clamp(S(-0.7f), S(0.7f));
+        var surf = (p.Plus(jitter)).clamp(S(-0.7f), S(0.7f));
         var (sr, ss) = field(surf);
         return new FieldSamples(up.MoveToOuterDisposeScope(), ur.MoveToOuterDisposeScope(), us.MoveToOuterDisposeScope(),
             surf.MoveToOuterDisposeScope(), sr.MoveToOuterDisposeScope(), ss.MoveToOuterDisposeScope());
@@ -95,8 +95,8 @@ public static class FieldFitter
             var target = sigT.clamp_min(S(options.MinDensity)).log();
             var densityLoss = nn.functional.smooth_l1_loss(logSigma.clamp_min(S(minLog)), target, reduction: nn.Reduction.None).mean([1L]);
             var weight = (sigT / S(maxDensity)).clamp(S(0), S(1)).unsqueeze(-1);
-            var colorLoss = ((rgb - rgbT).square() * weight).sum([1L, 2L]) / (weight.sum([1L, 2L]) * S(3) + S(1e-6));
-            var loss = (densityLoss + S(options.ColorWeight) * colorLoss).sum();
+            var colorLoss = ((rgb.Minus(rgbT)).square() * weight).sum([1L, 2L]) / ((weight.sum([1L, 2L]) * S(3)).Plus(S(1e-6)));
+            var loss = (densityLoss.Plus(S(options.ColorWeight) * colorLoss)).sum();
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();

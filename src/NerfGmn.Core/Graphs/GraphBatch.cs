@@ -35,7 +35,7 @@ public sealed class GraphBatch : IDisposable
         var edgeIndex = new List<Tensor>(graphs.Count);
         foreach (var g in graphs)
         {
-            edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount]) + S(offset));
+            edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount]).Plus(S(offset)));
             offset += g.NodeCount;
         }
         var x = cat(graphs.Select(g => tensor(g.X, [g.NodeCount, 3])).ToArray(), 0).to_type(ScalarType.Float32);

@@ -90,7 +90,7 @@ public sealed class CameraSet
             px = pixels[.., 0].to_type(ScalarType.Float64);
             py = pixels[.., 1].to_type(ScalarType.Float64);
         }
-        var dCam = stack([(px - S(width / 2.0) + S(0.5)) / S(f), -(py - S(height / 2.0) + S(0.5)) / S(f), -ones_like(px)], 1); // [P, 3]
+        var dCam = stack([(px.Minus(S(width / 2.0)).Plus(S(0.5))) / S(f), -(py.Minus(S(height / 2.0)).Plus(S(0.5))) / S(f), -ones_like(px)], 1); // [P, 3]
         var m = tensor(Frames[view].CameraToWorld, ScalarType.Float64).reshape(4, 4);
         var d = dCam.matmul(m[..3, ..3].t());
         d = d / d.norm(1, keepdim: true);

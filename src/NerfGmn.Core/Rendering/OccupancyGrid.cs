@@ -43,7 +43,7 @@ public sealed class OccupancyGrid
         var grid = meshgrid([idx, idx, idx], indexing: "ij");
         var cells = stack(grid, -1).reshape(-1, 3);
         var lo = tensor(roi[..3]); var hi = tensor(roi[3..]);
-        var centres = lo + (cells + S(0.5f)) / S(resolution) * (hi - lo);
+        var centres = lo.Plus((cells.Plus(S(0.5f))) / S(resolution) * (hi.Minus(lo)));
         if (candidates is not null) centres = centres.index_select(0, candidates);
         var occupied = new List<Tensor>();
         using (no_grad())

@@ -65,8 +65,8 @@ public static class VolumeRenderer
         var lo = tensor(box[..3], ScalarType.Float64);
         var hi = tensor(box[3..], ScalarType.Float64);
         var inv = d.reciprocal();
-        var t0 = (lo - o) * inv;
-        var t1 = (hi - o) * inv;
+        var t0 = (lo.Minus(o)) * inv;
+        var t1 = (hi.Minus(o)) * inv;
         var tNear = minimum(t0, t1).nan_to_num(-1e10).amax(1);
         var tFar = maximum(t0, t1).nan_to_num(1e10).amin(1);
         tNear = tNear.clamp_min(S(0));
@@ -85,12 +85,12 @@ public static class VolumeRenderer
         // nerfacc intersects in float32; the sample lattice hangs off that t_min (a boundary sample of the reference
         // render_check fixture flips cell with a float64 t_min).
         tMin = tMin.to_type(ScalarType.Float32).to_type(ScalarType.Float64);
-        if (opt.Stratified) tMin = tMin + rand(tMin.shape, dtype: ScalarType.Float64, generator: opt.Generator) * S(step);
-        var span = (tMax - tMin).clamp_min(S(0));
+        if (opt.Stratified) tMin = tMin.Plus(rand(tMin.shape, dtype: ScalarType.Float64, generator: opt.Generator) * S(step));
+        var span = (tMax.Minus(tMin)).clamp_min(S(0));
         long k = Math.Max(1, (long)Math.Ceiling(span.max().item<double>() / step));
-        var tMid = tMin.unsqueeze(1) + (arange(S(k), dtype: ScalarType.Float64) + S(0.5)) * S(step);    // [R, K]
+        var tMid = tMin.unsqueeze(1).Plus((arange(S(k), dtype: ScalarType.Float64).Plus(S(0.5))) * S(step));    // [R, K]
         var valid = tMid.lt(tMax.unsqueeze(1));
-        var points = o.unsqueeze(1) + tMid.unsqueeze(2) * d.unsqueeze(1);                      // [R, K, 3]
+        var points = o.unsqueeze(1).Plus(tMid.unsqueeze(2) * d.unsqueeze(1));                      // [R, K, 3]
         if (grid is not null) valid = valid.logical_and(Occupied(points, grid, gridTensor ?? tensor(grid.Occupied)));
         return (tMid, valid, points);
     }
@@ -126,7 +126,7 @@ public static class VolumeRenderer
         var opacity = weights.sum(1);
         var color = (weights.unsqueeze(2) * rgb).sum(1);
         var bg = tensor(opt.Background, dtype: color.dtype);
-        color = color + bg * (S(1) - opacity).unsqueeze(1);
+        color = color.Plus(bg * (S(1) - opacity).unsqueeze(1));
         var depth = (weights * tMid.to_type(weights.dtype)).sum(1);
         return new RenderResult(color, opacity, depth);
     }
@@ -139,8 +139,8 @@ public static class VolumeRenderer
         var hi = tensor(roi[3..].Select(v => (double)v).ToArray(), ScalarType.Float64);
         int res = grid.Resolution;
         var inside = points.ge(lo).logical_and(points.le(hi)).all(-1);
-        var ijk = ((points - lo) / (hi - lo) * S(res)).floor().clamp(S(0), S(res - 1)).to_type(ScalarType.Int64);
-        var index = (ijk[TensorIndex.Ellipsis, 0] * S(res) + ijk[TensorIndex.Ellipsis, 1]) * S(res) + ijk[TensorIndex.Ellipsis, 2];
+        var ijk = ((points.Minus(lo)) / (hi.Minus(lo)) * S(res)).floor().clamp(S(0), S(res - 1)).to_type(ScalarType.Int64);
+        var index = (((ijk[TensorIndex.Ellipsis, 0] * S(res)).Plus(ijk[TensorIndex.Ellipsis, 1])) * S(res)).Plus(ijk[TensorIndex.Ellipsis, 2]);
         return gridTensor.index_select(0, index.reshape(-1)).reshape(index.shape).logical_and(inside);
     }
 }

@@ -29,6 +29,23 @@ public static class ScalarArgs
     public static torch.Tensor T(long value) => Keep(torch.tensor(value));
     public static torch.Tensor T(int value) => Keep(torch.tensor(value));
 
+    // TorchSharp's add/add_ overloads without alpha pass a temporary Scalar 1 of their own (the same hazard, rule NGT004).
+    // This one is rooted in a static field for the life of the process, so it is never finalized; c10::Scalar is
+    // read-only, so all threads may share it.
+    static readonly Scalar One = 1.ToScalar();
+
+    public static torch.Tensor Plus(this torch.Tensor a, torch.Tensor b) => a.add(b, One);
+    public static torch.Tensor Plus(this torch.Tensor a, Scalar b) => a.add(b, One);
+    public static torch.Tensor Plus(this Scalar a, torch.Tensor b) => b.add(a, One);
+    public static torch.Tensor Minus(this torch.Tensor a, torch.Tensor b) => a.sub(b);   // sub has no alpha: safe as is
+    public static torch.Tensor Minus(this torch.Tensor a, Scalar b) => a.sub(b);
+    /// <summary>a − b as −b + a (IEEE negation and addition are exact/commutative: same bits).</summary>
+    public static torch.Tensor Minus(this Scalar a, torch.Tensor b) => b.neg().add_(a, One);
+    public static torch.Tensor AddInPlace(this torch.Tensor a, torch.Tensor b) => a.add_(b, One);
+    public static torch.Tensor AddInPlace(this torch.Tensor a, Scalar b) => a.add_(b, One);
+    public static torch.Tensor SubInPlace(this torch.Tensor a, torch.Tensor b) => a.sub_(b);
+    public static torch.Tensor SubInPlace(this torch.Tensor a, Scalar b) => a.sub_(b);
+
     static TD Keep<TD>(TD s) where TD : class, IDisposable
     {
         // A tensor made inside a dispose scope belongs to it; the ring must not dispose it under the scope's owner.

@@ -71,6 +71,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
 
         if (File.Exists(Path.Combine(LastDir, "trainer.json")))
         {
+            CheckSameRun();
             state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(LastDir, "trainer.json")), StateJson)!;
             var (loaded, _) = EncoderCheckpoint.Load(Path.Combine(LastDir, "encoder.safetensors"));
             using (no_grad())
@@ -146,6 +147,23 @@ public sealed class EncoderTrainer(TrainingOptions options)
     readonly Dictionary<string, RenderTarget> _targets = new(StringComparer.Ordinal);
 
     // The best validation loss starts at +∞.
+    /// <summary>
+    /// Resuming with other settings would not continue the same run (schedule, sampler, loss): refuse, naming what differs.
+    /// Paths may be spelled differently and are not compared.
+    /// </summary>
+    void CheckSameRun()
+    {
+        string saved = Path.Combine(LastDir, "options.json");
+        if (!File.Exists(saved)) return;
+        var before = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(saved))!.AsObject();
+        var now = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(Options))!.AsObject();
+        var differ = now.Where(kv => kv.Key is not (nameof(TrainingOptions.Data) or nameof(TrainingOptions.Output)))
+            .Where(kv => !System.Text.Json.Nodes.JsonNode.DeepEquals(kv.Value, before[kv.Key]))
+            .Select(kv => $"{kv.Key} {before[kv.Key]?.ToJsonString() ?? "none"} → {kv.Value?.ToJsonString() ?? "none"}").ToArray();
+        if (differ.Length > 0)
+            throw new ArgumentException($"{Options.Output} was started with other settings ({string.Join("; ", differ)}); resume with the same options");
+    }
+
     static readonly JsonSerializerOptions StateJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <returns>The batch loss and, for rendering objectives, the decoder's foreground colour MSE (NaN otherwise).</returns>
@@ -166,7 +184,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (contrastive)
         {
             var idx = arange(S(0), S(z.shape[0]), S(2));
-            loss = siglip.forward(z.index_select(0, idx), z.index_select(0, idx + S(1)));
+            loss = siglip.forward(z.index_select(0, idx), z.index_select(0, idx.Plus(S(1))));
         }
         if (rendering)
         {
@@ -175,7 +193,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
             var targets = nerfs.Select(n => Target(data, n.Object, n.Arch)).ToList();
             var (lr, mse) = RenderingLoss.ComputeWithMetrics(decoder, z, targets, Options.Rendering, gen);
             foregroundMse = mse;
-            loss = loss is null ? lr : lr + S(Options.ContrastiveWeight) * loss;
+            loss = loss is null ? lr : lr.Plus(S(Options.ContrastiveWeight) * loss);
         }
         return (loss!, foregroundMse);
     }

@@ -95,15 +95,15 @@ public static class RenderingLoss
             fgLayouts.Add((flat, tMid.shape[0], tMid.shape[1], tMid));
             // Ground truth with the reference's double background composite: C_out = C + bg(1 − A); gt = C_out·A + bg(1 − A).
             var a = t.Opacity.index_select(0, pick).unsqueeze(1);
-            var cOut = t.ColorOnBlack.index_select(0, pick) + bg * (S(1) - a);
-            gts.Add(cOut * a + bg * (S(1) - a));
+            var cOut = t.ColorOnBlack.index_select(0, pick).Plus(bg * (S(1) - a));
+            gts.Add((cOut * a).Plus(bg * (S(1) - a)));
             // Background points: unoccupied cells without replacement, jittered inside the cell.
             long nBg = Math.Max(0, Math.Min(o.TotalPoints - flat.shape[0], Math.Min(o.BackgroundCells, t.EmptyCells.shape[0])));
             var cells = t.EmptyCells.index_select(0, randperm(t.EmptyCells.shape[0], generator: gen)[..(int)nBg]);
             int r = t.Grid.Resolution;
             var ijk = stack([cells / (S(r * r)), cells / S(r) % S(r), cells % S(r)], 1).to_type(ScalarType.Float32);
             var lo = tensor(t.Grid.Roi[..3]); var hi = tensor(t.Grid.Roi[3..]);
-            bgPoints.Add(lo + (ijk + rand(ijk.shape, generator: gen)) / S(r) * (hi - lo));
+            bgPoints.Add(lo.Plus((ijk.Plus(rand(ijk.shape, generator: gen))) / S(r) * (hi.Minus(lo))));
         }
         // One decoder pass over every NeRF's points (zero-padded to the longest).
         long maxPoints = Enumerable.Range(0, b).Max(k => fgPoints[k].shape[0] + bgPoints[k].shape[0]);
@@ -125,13 +125,13 @@ public static class RenderingLoss
             fgLosses.Add(nn.functional.smooth_l1_loss(composite.Rgb, gts[k], reduction: nn.Reduction.Sum));
             fgSquared.Add((composite.Rgb.detach() - gts[k]).square().mean());
             var s = sigma[k, (int)nFg..(int)(nFg + nBg)].unsqueeze(1).to_type(ScalarType.Float64);
-            var pred = rgb[k, (int)nFg..(int)(nFg + nBg)].to_type(ScalarType.Float64) * s + bg * (S(1) - s);
-            bgPred.Add(nn.functional.pad(pred - bg, [0, 0, 0, maxBg - nBg]));   // padded entries compare 0 with 0
+            var pred = (rgb[k, (int)nFg..(int)(nFg + nBg)].to_type(ScalarType.Float64) * s).Plus(bg * (S(1) - s));
+            bgPred.Add(nn.functional.pad(pred.Minus(bg), [0, 0, 0, maxBg - nBg]));   // padded entries compare 0 with 0
         }
         var lFg = stack(fgLosses, 0).sum() / (S(b * o.ForegroundRays * 3));
         var lBg = nn.functional.smooth_l1_loss(stack(bgPred, 0), zeros(b, maxBg, 3, dtype: ScalarType.Float64));
         double mse = stack(fgSquared, 0).mean().item<double>();
-        return ((S(o.ForegroundWeight) * lFg + (S(1 - o.ForegroundWeight)) * lBg).to_type(ScalarType.Float32), mse);
+        return (((S(o.ForegroundWeight) * lFg).Plus((S(1 - o.ForegroundWeight)) * lBg)).to_type(ScalarType.Float32), mse);
     }
 
 }

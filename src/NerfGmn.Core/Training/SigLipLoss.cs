@@ -30,7 +30,7 @@ public sealed class SigLipLoss : nn.Module<Tensor, Tensor, Tensor>
     {
         var xn = x / x.norm(1, keepdim: true);
         var yn = y / y.norm(1, keepdim: true);
-        var logits = t_prime.exp() * xn.matmul(yn.t()) + bias;
+        var logits = (t_prime.exp() * xn.matmul(yn.t())).Plus(bias);
         long n = x.shape[0];
         var labels = S(2) * eye(n, dtype: x.dtype, device: x.device) - S(1);
         return -nn.functional.logsigmoid(labels * logits).sum() / S(n);

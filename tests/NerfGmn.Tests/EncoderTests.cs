@@ -41,6 +41,31 @@ public class EncoderTests
     }
 
     [TestMethod]
+    public void LargerValueEncoderScaleSpreadsOneArchitecturesEmbeddings()
+    {
+        // Spread of embeddings across objects of one architecture, relative to their mean's norm.
+        static double RelativeSpread(float[][] z)
+        {
+            int d = z[0].Length;
+            var mean = Enumerable.Range(0, d).Select(j => z.Average(v => (double)v[j])).ToArray();
+            double within = Math.Sqrt(Enumerable.Range(0, d).Sum(j => z.Average(v => Math.Pow(v[j] - mean[j], 2))));
+            return within / Math.Sqrt(mean.Sum(m => m * m));
+        }
+        var graphs = new NerfGmn.Datasets.DatasetLayout(TestPaths.MiniDataset).Entries("test", ["mlp"]).Take(6)
+            .Select(e => ParameterGraphBuilder.Build(NerfWeightsFile.Read(e.WeightsPath))).ToList();
+        double Spread(double scale)
+        {
+            random.manual_seed(0);
+            using var gmn = new GraphMetaNetwork(GmnPresets.Cpu with { ValueEncoderScale = scale });
+            gmn.eval();
+            return RelativeSpread(gmn.Embed(graphs, 6));
+        }
+        double reference = Spread(1), scaled = Spread(30);
+        Console.WriteLine($"relative spread at init: scale 1 → {reference:E2}, scale 30 → {scaled:E2}");
+        Assert.IsTrue(scaled > 10 * reference, $"scale 30 should spread objects far more: {reference:E2} vs {scaled:E2}");
+    }
+
+    [TestMethod]
     public void ParameterCountIsThePapers()
     {
         using var gmn = new GraphMetaNetwork();

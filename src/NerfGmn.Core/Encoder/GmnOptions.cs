@@ -16,10 +16,18 @@ public sealed record GmnOptions
     /// <summary>Recompute block activations in the backward pass instead of storing them (training memory ÷ ~3).</summary>
     public bool Checkpointing { get; init; } = true;
 
+    /// <summary>
+    /// Initial scale of the edge-value sine encoder's frequencies (weights and bias of its <c>Linear(1,d)</c> drawn from
+    /// U(±scale) instead of U(±1)). NeRF weights are ~±0.1, so at 1 (the reference) object information enters as a tiny
+    /// perturbation that takes long training to amplify; larger values are an option for short CPU runs.
+    /// </summary>
+    public double ValueEncoderScale { get; init; } = 1;
+
     public static readonly GmnOptions Paper = new();
 
     public void Validate()
     {
+        if (!(ValueEncoderScale > 0)) throw new ArgumentException($"ValueEncoderScale must be positive, got {ValueEncoderScale}");
         if (HiddenDim < 1 || OutputDim < 1 || Layers < 1 || NodeTypes < 1 || EdgeTypes < 1)
             throw new ArgumentException($"invalid GMN size: d={HiddenDim}, out={OutputDim}, layers={Layers}");
     }

@@ -31,6 +31,13 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
         edge_position = nn.Linear(3, _d);
         edge_type = nn.Embedding(o.EdgeTypes, _d);
         edge_proj = nn.Linear(4 * _d, _d);
+        if (o.ValueEncoderScale != 1)
+            using (no_grad())
+            {
+                // Rescaling the default U(±1) draw keeps the seeded sequence of every other parameter unchanged.
+                edge_value.weight!.mul_(S(o.ValueEncoderScale));
+                edge_value.bias!.mul_(S(o.ValueEncoderScale));
+            }
         RegisterComponents();
     }
 

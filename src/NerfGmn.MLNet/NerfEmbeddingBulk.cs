@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using NerfGmn.Encoder;
-using NerfGmn.IO;
+using NerfGmn.MLNet.Lowering;
 
 namespace NerfGmn.MLNet;
 
@@ -16,32 +16,11 @@ public static class NerfEmbeddingBulk
         NerfEmbeddingOptions options, int batchSize = 8, Action<int, int>? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        NerfEmbeddingEstimator.CheckInput(input.Schema.GetColumnOrNull(inputColumnName)?.Type, inputColumnName);
-        var paths = new List<string>();
-        var column = input.Schema[inputColumnName];
-        using (var cursor = input.GetRowCursor([column]))
-        {
-            var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
-            ReadOnlyMemory<char> value = default;
-            while (cursor.MoveNext()) { getter(ref value); paths.Add(value.ToString()); }
-        }
-        using var embedder = Embedder(options);
-        if (embedder.Dimension != NerfEmbeddingMapping.Dimension)
-            throw new ArgumentException($"NerfEmbedding produces {NerfEmbeddingMapping.Dimension}-float vectors; this encoder outputs {embedder.Dimension}");
+        var paths = ColumnReader.Texts(input, inputColumnName, "String (NeRF weight file paths)");
+        var (encoder, layout, owned) = options.ResolveEncoder();
+        using var embedder = new NerfEmbedder(encoder, layout, options.LoadOptions, ownsEncoder: owned);
         var embeddings = embedder.EmbedFiles(paths, batchSize, done => progress?.Invoke(done, paths.Count), cancel);
         return new AppendedVectorView(input, outputColumnName, embeddings, NerfEmbeddingMapping.Dimension);
-    }
-
-    static NerfEmbedder Embedder(NerfEmbeddingOptions options)
-    {
-        var load = new NerfLoadOptions { Architecture = options.Architecture, AllowNonFinite = options.AllowNonFinite };
-        if (options.Encoder is { } e)
-        {
-            // The caller owns an in-memory encoder: embed with a non-owning wrapper.
-            return new NerfEmbedder(e, options.Layout ?? Graphs.TriplanePositionLayout.Reference, load, ownsEncoder: false);
-        }
-        if (string.IsNullOrEmpty(options.EncoderPath)) throw new ArgumentException("set NerfEmbeddingOptions.EncoderPath or .Encoder", nameof(options));
-        return NerfEmbedder.Load(options.EncoderPath, load, options.Layout);
     }
 }
 

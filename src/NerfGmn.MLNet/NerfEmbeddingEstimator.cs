@@ -29,9 +29,11 @@ public sealed class NerfEmbeddingEstimator : IEstimator<NerfEmbeddingTransformer
 
     public NerfEmbeddingTransformer Fit(IDataView input)
     {
-        CheckInput(input.Schema.GetColumnOrNull(_inputColumnName)?.Type, _inputColumnName);
-        var (encoder, layout) = ResolveEncoder();
-        string state = NerfEmbeddingMapping.Encode(encoder, layout, _options);
+        ColumnReader.Require(input.Schema, _inputColumnName, PathsType, t => t is TextDataViewType);
+        var (encoder, layout, owned) = _options.ResolveEncoder();
+        string state;
+        try { state = NerfEmbeddingMapping.Encode(encoder, layout, _options); }
+        finally { if (owned) encoder.Dispose(); }
         var chain = Lowered(state).Fit(input);
         return new NerfEmbeddingTransformer(chain, _inputColumnName, _outputColumnName, encoder.Options, layout);
     }
@@ -46,25 +48,14 @@ public sealed class NerfEmbeddingEstimator : IEstimator<NerfEmbeddingTransformer
         return LoweredStage.OutputSchema(_ml, NerfEmbeddingMapping.Kind, inputSchema, Inputs, Mapping, Outputs);
     }
 
-    (GraphMetaNetwork Encoder, Graphs.TriplanePositionLayout Layout) ResolveEncoder()
-    {
-        if (_options.Encoder is { } e) return (e, _options.Layout ?? Graphs.TriplanePositionLayout.Reference);
-        var (encoder, info) = EncoderCheckpoint.Load(_options.EncoderPath!);
-        return (encoder, _options.Layout ?? info.Layout);
-    }
-
     (string, string)[] Inputs => [(_inputColumnName, NerfEmbeddingMapping.InputColumn)];
     (string, string)[] Outputs => [(NerfEmbeddingMapping.OutputColumn, _outputColumnName)];
     IEstimator<ITransformer> Mapping =>
         _ml.Transforms.CustomMapping<NerfEmbeddingMapping.Input, NerfEmbeddingMapping.Output>(NerfEmbeddingMapping.Map, NerfEmbeddingMapping.Contract);
     IEstimator<ITransformer> Lowered(string state) => LoweredStage.Estimator(_ml, state, Inputs, Mapping, Outputs);
 
-    internal static void CheckInput(DataViewType? type, string name)
-    {
-        if (type is null) throw new ArgumentOutOfRangeException("input", $"Input column '{name}' not found");
-        if (type is not TextDataViewType) throw SchemaMismatch(name, type.ToString()!);
-    }
+    const string PathsType = "String (NeRF weight file paths)";
 
     static ArgumentOutOfRangeException SchemaMismatch(string name, string actual) =>
-        new("inputSchema", $"Schema mismatch for input column '{name}': expected String (NeRF weight file paths), got {actual}");
+        new("inputSchema", $"Schema mismatch for input column '{name}': expected {PathsType}, got {actual}");
 }

@@ -47,8 +47,6 @@ public static class NerfEmbeddingMapping
 
     internal static string Encode(GraphMetaNetwork encoder, TriplanePositionLayout layout, NerfEmbeddingOptions options)
     {
-        if (encoder.Options.OutputDim != Dimension)
-            throw new ArgumentException($"NerfEmbedding produces {Dimension}-float vectors; this encoder outputs {encoder.Options.OutputDim}");
         var settings = new Settings(layout.ToString(), options.Architecture?.ToJson(), options.AllowNonFinite);
         return StateBlob.Encode(Kind, JsonSerializer.Serialize(settings), EncoderCheckpoint.ToBytes(encoder, layout, "embedded"));
     }

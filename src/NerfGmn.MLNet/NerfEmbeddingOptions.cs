@@ -1,6 +1,7 @@
 using NerfGmn.Architectures;
 using NerfGmn.Encoder;
 using NerfGmn.Graphs;
+using NerfGmn.IO;
 
 namespace NerfGmn.MLNet;
 
@@ -17,4 +18,28 @@ public sealed class NerfEmbeddingOptions
     public NerfArchitecture? Architecture { get; set; }
     /// <summary>NaN policy: by default a file with NaN/±Inf parameters is an error; set to embed it anyway.</summary>
     public bool AllowNonFinite { get; set; }
+
+    internal NerfLoadOptions LoadOptions => new() { Architecture = Architecture, AllowNonFinite = AllowNonFinite };
+
+    /// <summary>The encoder and graph layout: the in-memory one (the caller owns it) or the checkpoint's (owned: dispose it).</summary>
+    internal (GraphMetaNetwork Encoder, TriplanePositionLayout Layout, bool Owned) ResolveEncoder()
+    {
+        var (encoder, layout, owned) = Encoder is { } e
+            ? (e, Layout ?? TriplanePositionLayout.Reference, false)
+            : string.IsNullOrEmpty(EncoderPath)
+                ? throw new ArgumentException("NerfEmbedding needs an encoder: set NerfEmbeddingOptions.EncoderPath or .Encoder")
+                : Load(EncoderPath);
+        if (encoder.Options.OutputDim != NerfEmbeddingMapping.Dimension)
+        {
+            if (owned) encoder.Dispose();
+            throw new ArgumentException($"NerfEmbedding produces {NerfEmbeddingMapping.Dimension}-float vectors; this encoder outputs {encoder.Options.OutputDim}");
+        }
+        return (encoder, layout, owned);
+
+        (GraphMetaNetwork, TriplanePositionLayout, bool) Load(string path)
+        {
+            var (loaded, info) = EncoderCheckpoint.Load(path);
+            return (loaded, Layout ?? info.Layout, true);
+        }
+    }
 }

@@ -30,6 +30,9 @@ public static class ClassifierHeadTrainer
 
         random.manual_seed(options.Seed);
         var rng = new Random(options.Seed);
+        var gen = new Generator((ulong)options.Seed);
+        // The training set as one tensor: batches are gathered from it, not rebuilt from managed rows every step.
+        using var xAll = tensor(x.SelectMany(r => r).ToArray(), x.Count, dim);
         using var head = new ClassifierHead(dim, options.Hidden, classes.Length, options.Dropout);
         int batches = (x.Count + options.BatchSize - 1) / options.BatchSize;
         var schedule = new OneCycleSchedule(options.MaxLearningRate, options.Epochs * batches);
@@ -52,18 +55,18 @@ public static class ClassifierHeadTrainer
             for (int b = 0; b < batches; b++)
             {
                 using var scope = NewDisposeScope();
-                var idx = order.Skip(b * options.BatchSize).Take(options.BatchSize).ToArray();
-                var (bx, by) = options.Mixing
-                    ? EmbeddingMixing.Augment(idx.Select(i => x[i]).ToArray(), idx.Select(i => y[i]).ToArray(), rng)
-                    : (idx.Select(i => x[i]).ToArray(), idx.Select(i => y[i]).ToArray());
+                var idx = order.Skip(b * options.BatchSize).Take(options.BatchSize).Select(i => (long)i).ToArray();
+                var batchX = xAll.index_select(0, tensor(idx));
+                var batchY = idx.Select(i => (long)y[(int)i]).ToArray();
+                var (bx, by) = options.Mixing ? EmbeddingMixing.Augment(batchX, batchY, rng, gen) : (batchX, batchY);
                 // BatchNorm cannot train on one row: skip a final batch of one, as drop_last would.
-                if (bx.Length < 2) continue;
+                if (by.Length < 2) continue;
                 var (lr, beta1) = schedule.At(step++);
                 group.Options.LearningRate = lr;
                 group.Options.beta1 = beta1;
                 optimizer.zero_grad();
-                var logits = head.forward(tensor(bx.SelectMany(r => r).ToArray(), bx.Length, dim));
-                var loss = nn.functional.cross_entropy(logits, tensor(by.Select(v => (long)v).ToArray()));
+                var logits = head.forward(bx);
+                var loss = nn.functional.cross_entropy(logits, tensor(by));
                 loss.backward();
                 optimizer.step();
                 lossSum += loss.item<float>();

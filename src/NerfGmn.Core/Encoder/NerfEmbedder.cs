@@ -42,11 +42,7 @@ public sealed class NerfEmbedder : IDisposable
     public float[] Embed(string path) => Embed([Graph(path)])[0];
 
     /// <summary>Embeddings of graphs in one forward pass per <paramref name="batchSize"/> graphs.</summary>
-    public float[][] Embed(IReadOnlyList<ParameterGraph> graphs, int batchSize = 8)
-    {
-        using var _ = no_grad();
-        return Encoder.Embed(graphs, batchSize);
-    }
+    public float[][] Embed(IReadOnlyList<ParameterGraph> graphs, int batchSize = 8) => Encoder.Embed(graphs, batchSize);
 
     /// <summary>
     /// Embeddings of many files, <paramref name="batchSize"/> graphs per forward pass; <paramref name="progress"/>

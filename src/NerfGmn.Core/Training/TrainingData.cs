@@ -15,17 +15,11 @@ public sealed class TrainingData
     public TrainingData(string root, string split, IEnumerable<string>? architectures = null, IReadOnlySet<string>? exclude = null)
     {
         Root = root; Split = split;
-        var layout = new DatasetLayout(root);
-        var archs = (architectures ?? DatasetLayout.Families).ToArray();
+        // Entries are object-major, so grouping keeps the split file's object order and the architecture order.
         var objects = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
-        foreach (var (cls, obj) in layout.ReadSplit(split))
-        {
-            if (exclude?.Contains($"{cls}/{obj}") == true) continue;
-            var files = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var a in archs)
-                if (DatasetLayout.WeightsFile(layout.NerfFolder(a, cls, obj)) is { } w) files[a] = w;
-            if (files.Count > 0) objects[$"{cls}/{obj}"] = files;
-        }
+        foreach (var group in new DatasetLayout(root).Entries(split, architectures ?? DatasetLayout.Families)
+                     .Where(e => exclude?.Contains(e.ObjectKey) != true).GroupBy(e => e.ObjectKey))
+            objects[group.Key] = group.ToDictionary(e => e.Arch, e => e.WeightsPath, StringComparer.Ordinal);
         Objects = objects;
     }
 

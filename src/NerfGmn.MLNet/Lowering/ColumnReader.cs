@@ -19,6 +19,18 @@ static class ColumnReader
     public static DataViewSchema.Column Text(DataViewSchema schema, string name) =>
         Require(schema, name, "String", t => t is TextDataViewType);
 
+    /// <summary>One text column, in row order.</summary>
+    public static List<string> Texts(IDataView data, string name, string expected = "String")
+    {
+        var c = Require(data.Schema, name, expected, t => t is TextDataViewType);
+        var list = new List<string>();
+        using var cursor = data.GetRowCursor([c]);
+        var get = cursor.GetGetter<ReadOnlyMemory<char>>(c);
+        ReadOnlyMemory<char> v = default;
+        while (cursor.MoveNext()) { get(ref v); list.Add(v.ToString()); }
+        return list;
+    }
+
     /// <summary>Rows of (vector, text…) in order.</summary>
     public static (List<float[]> Vectors, List<string[]> Texts) Read(IDataView data, string vectorColumn, params string[] textColumns)
     {

@@ -39,6 +39,13 @@ public sealed class ClassifierSearch
         int features = x[0].Length;
         var folds = Folds(t.Select(r => groupColumnName is null ? null : r[1]).ToArray());
         var rows = x.Select((v, i) => new Row { Features = v, Label = t[i][0] }).ToArray();
+        // The folds are the same for every trial: split and load them once. Folds whose test part is empty or whose
+        // training part has a single class cannot be scored and are left out.
+        var cvFolds = Enumerable.Range(0, _s.CrossValidationFolds)
+            .Select(f => (Train: rows.Where((_, r) => folds[r] != f).ToArray(), Test: rows.Where((_, r) => folds[r] == f).ToArray()))
+            .Where(p => p.Test.Length > 0 && p.Train.Select(r => r.Label).Distinct().Count() >= 2)
+            .Select(p => (Train: Load(p.Train, features), Test: Load(p.Test, features), Truth: p.Test.Select(r => r.Label).ToArray()))
+            .ToArray();
 
         var rng = new Random(_s.Seed);
         var coefficient = _s.Trainers.ToDictionary(tr => tr, SearchCandidate.PriorCoefficient);
@@ -73,14 +80,11 @@ public sealed class ClassifierSearch
             {
                 var truth = new List<string>();
                 var predicted = new List<string>();
-                for (int f = 0; f < _s.CrossValidationFolds; f++)
+                foreach (var fold in cvFolds)
                 {
-                    var trainRows = rows.Where((_, r) => folds[r] != f).ToArray();
-                    var testRows = rows.Where((_, r) => folds[r] == f).ToArray();
-                    if (testRows.Length == 0 || trainRows.Select(r => r.Label).Distinct().Count() < 2) continue;
-                    var model = candidate.Fit(_ml, Load(trainRows, features), "Label", "Features", _s.Seed);
-                    truth.AddRange(testRows.Select(r => r.Label));
-                    predicted.AddRange(Predictions(model.Transform(Load(testRows, features))));
+                    var model = candidate.Fit(_ml, fold.Train, "Label", "Features", _s.Seed);
+                    truth.AddRange(fold.Truth);
+                    predicted.AddRange(ColumnReader.Texts(model.Transform(fold.Test), "PredictedLabel"));
                 }
                 var (micro, macro) = RetrievalMetrics.Accuracy(truth, predicted);
                 result = new TrialResult(trials.Count, trainer, candidate.Hyperparameters, TrialStatus.Completed, macro, micro, sw.Elapsed.TotalSeconds, estimate, null);
@@ -118,17 +122,6 @@ public sealed class ClassifierSearch
         var schema = Microsoft.ML.Data.SchemaDefinition.Create(typeof(Row));
         schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features);
         return _ml.Data.LoadFromEnumerable(rows, schema);
-    }
-
-    static IEnumerable<string> Predictions(IDataView scored)
-    {
-        var col = ColumnReader.Text(scored.Schema, "PredictedLabel");
-        using var cursor = scored.GetRowCursor([col]);
-        var get = cursor.GetGetter<ReadOnlyMemory<char>>(col);
-        ReadOnlyMemory<char> v = default;
-        var list = new List<string>();
-        while (cursor.MoveNext()) { get(ref v); list.Add(v.ToString()); }
-        return list;
     }
 
     /// <summary>Fold of every row: groups (or single rows) shuffled with the seed and dealt round-robin.</summary>

@@ -93,14 +93,19 @@ public class DownstreamStageTests
     public void EmbeddingMixingAppendsSameClassMixturesOnly()
     {
         float[][] x = [[0, 0, 0], [1, 1, 1], [2, 2, 2], [9, 9, 9], [8, 8, 8]];
-        int[] y = [0, 0, 0, 1, 1];
-        var (ax, ay) = EmbeddingMixing.Augment(x, y, new Random(5));
+        long[] y = [0, 0, 0, 1, 1];
+        using var xt = TorchSharp.torch.tensor(x.SelectMany(r => r).ToArray(), 5, 3);
+        var (axt, ay) = EmbeddingMixing.Augment(xt, y, new Random(5), new TorchSharp.torch.Generator(5));
+        var flat = axt.data<float>().ToArray();
+        var ax = Enumerable.Range(0, (int)axt.shape[0]).Select(i => flat[(i * 3)..(i * 3 + 3)]).ToArray();
         Assert.AreEqual(8, ax.Length, "three class-0 samples get a mix; class 1 occurs only twice");
-        CollectionAssert.AreEqual(new[] { 0, 0, 0, 1, 1, 0, 0, 0 }, ay);
+        CollectionAssert.AreEqual(new long[] { 0, 0, 0, 1, 1, 0, 0, 0 }, ay);
+        for (int i = 0; i < 5; i++) CollectionAssert.AreEqual(x[i], ax[i], "the batch itself comes first, unchanged");
         for (int i = 5; i < 8; i++)
+        {
             Assert.IsTrue(ax[i].All(v => v is 0 or 1 or 2), "mixed values come from same-class samples");
-        for (int i = 5; i < 8; i++)
-            Assert.IsTrue(ax[i].Any(v => v == x[i - 5][0]) || ax[i].All(v => v != x[i - 5][0]), "row i mixes e_i with one partner");
+            Assert.IsTrue(ax[i].Distinct().Count(v => v != x[i - 5][0]) <= 1, "row i mixes e_i with a single partner");
+        }
     }
 
     [TestMethod]

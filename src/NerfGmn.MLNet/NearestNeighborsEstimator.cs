@@ -10,14 +10,22 @@ namespace NerfGmn.MLNet;
 /// </summary>
 public sealed class NearestNeighborsEstimator : IEstimator<NearestNeighborsTransformer>
 {
-    readonly MLContext _ml;
+    readonly LoweredStage _stage;
     readonly NearestNeighborsOptions _o;
 
     internal NearestNeighborsEstimator(MLContext ml, NearestNeighborsOptions options)
     {
         if (options.K < 1) throw new ArgumentOutOfRangeException(nameof(options), $"K must be at least 1, got {options.K}");
-        _ml = ml;
         _o = options;
+        _stage = new LoweredStage(ml, NearestNeighborsMapping.Kind,
+            [(_o.FeatureColumnName, NearestNeighborsMapping.InputColumn)],
+            ml.Transforms.CustomMapping<NearestNeighborsMapping.Input, NearestNeighborsMapping.Output>(NearestNeighborsMapping.Map, NearestNeighborsMapping.Contract),
+            [
+                (NearestNeighborsMapping.LabelOutput, _o.PredictedLabelColumnName),
+                (NearestNeighborsMapping.IdsOutput, _o.NeighborIdsColumnName),
+                (NearestNeighborsMapping.LabelsOutput, _o.NeighborLabelsColumnName),
+                (NearestNeighborsMapping.DistancesOutput, _o.NeighborDistancesColumnName),
+            ]);
     }
 
     public NearestNeighborsTransformer Fit(IDataView input)
@@ -30,22 +38,11 @@ public sealed class NearestNeighborsEstimator : IEstimator<NearestNeighborsTrans
         int dim = rows[0].Length;
         if (rows.Any(r => r.Length != dim)) throw new InvalidOperationException($"NearestNeighbors: column '{_o.FeatureColumnName}' has rows of different lengths");
         var settings = new NearestNeighborsMapping.Settings(_o.K, _o.Metric, dim, labels.ToArray(), ids.ToArray());
-        var chain = Lowered(NearestNeighborsMapping.Encode(settings, rows.ToArray())).Fit(input);
+        var chain = _stage.Estimator(NearestNeighborsMapping.Encode(settings, rows.ToArray())).Fit(input);
         return new NearestNeighborsTransformer(chain, rows.Count, _o.K, _o.Metric);
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
-        LoweredStage.OutputSchema(_ml, NearestNeighborsMapping.Kind, inputSchema, Inputs, Mapping, Outputs);
+        _stage.OutputSchema(inputSchema);
 
-    (string, string)[] Inputs => [(_o.FeatureColumnName, NearestNeighborsMapping.InputColumn)];
-    (string, string)[] Outputs =>
-    [
-        (NearestNeighborsMapping.LabelOutput, _o.PredictedLabelColumnName),
-        (NearestNeighborsMapping.IdsOutput, _o.NeighborIdsColumnName),
-        (NearestNeighborsMapping.LabelsOutput, _o.NeighborLabelsColumnName),
-        (NearestNeighborsMapping.DistancesOutput, _o.NeighborDistancesColumnName),
-    ];
-    IEstimator<ITransformer> Mapping =>
-        _ml.Transforms.CustomMapping<NearestNeighborsMapping.Input, NearestNeighborsMapping.Output>(NearestNeighborsMapping.Map, NearestNeighborsMapping.Contract);
-    IEstimator<ITransformer> Lowered(string state) => LoweredStage.Estimator(_ml, state, Inputs, Mapping, Outputs);
 }

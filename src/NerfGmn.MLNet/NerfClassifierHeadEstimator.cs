@@ -11,14 +11,17 @@ namespace NerfGmn.MLNet;
 /// </summary>
 public sealed class NerfClassifierHeadEstimator : IEstimator<NerfClassifierHeadTransformer>
 {
-    readonly MLContext _ml;
+    readonly LoweredStage _stage;
     readonly NerfClassifierHeadOptions _o;
 
     internal NerfClassifierHeadEstimator(MLContext ml, NerfClassifierHeadOptions options)
     {
         options.Head.Validate();
-        _ml = ml;
         _o = options;
+        _stage = new LoweredStage(ml, NerfClassifierHeadMapping.Kind,
+            [(_o.FeatureColumnName, NerfClassifierHeadMapping.InputColumn)],
+            ml.Transforms.CustomMapping<NerfClassifierHeadMapping.Input, NerfClassifierHeadMapping.Output>(NerfClassifierHeadMapping.Map, NerfClassifierHeadMapping.Contract),
+            [(NerfClassifierHeadMapping.LabelOutput, _o.PredictedLabelColumnName), (NerfClassifierHeadMapping.ScoreOutput, _o.ScoreColumnName)]);
     }
 
     /// <summary>Epoch reports while fitting.</summary>
@@ -34,17 +37,11 @@ public sealed class NerfClassifierHeadEstimator : IEstimator<NerfClassifierHeadT
             validation = (vx, vt.Select(r => r[0]).ToArray());
         }
         var model = ClassifierHeadTrainer.Train(x, t.Select(r => r[0]).ToArray(), _o.Head, validation, e => Progress?.Invoke(e));
-        var chain = Lowered(NerfClassifierHeadMapping.Encode(model)).Fit(input);
+        var chain = _stage.Estimator(NerfClassifierHeadMapping.Encode(model)).Fit(input);
         return new NerfClassifierHeadTransformer(chain, model);
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
-        LoweredStage.OutputSchema(_ml, NerfClassifierHeadMapping.Kind, inputSchema, Inputs, Mapping, Outputs);
+        _stage.OutputSchema(inputSchema);
 
-    (string, string)[] Inputs => [(_o.FeatureColumnName, NerfClassifierHeadMapping.InputColumn)];
-    (string, string)[] Outputs =>
-        [(NerfClassifierHeadMapping.LabelOutput, _o.PredictedLabelColumnName), (NerfClassifierHeadMapping.ScoreOutput, _o.ScoreColumnName)];
-    IEstimator<ITransformer> Mapping =>
-        _ml.Transforms.CustomMapping<NerfClassifierHeadMapping.Input, NerfClassifierHeadMapping.Output>(NerfClassifierHeadMapping.Map, NerfClassifierHeadMapping.Contract);
-    IEstimator<ITransformer> Lowered(string state) => LoweredStage.Estimator(_ml, state, Inputs, Mapping, Outputs);
 }

@@ -11,7 +11,7 @@ namespace NerfGmn.MLNet;
 /// </summary>
 public sealed class NerfEmbeddingEstimator : IEstimator<NerfEmbeddingTransformer>
 {
-    readonly MLContext _ml;
+    readonly LoweredStage _stage;
     readonly string _outputColumnName, _inputColumnName;
     readonly NerfEmbeddingOptions _options;
 
@@ -21,10 +21,13 @@ public sealed class NerfEmbeddingEstimator : IEstimator<NerfEmbeddingTransformer
             throw new ArgumentException("NerfEmbedding needs an encoder: set NerfEmbeddingOptions.EncoderPath or .Encoder", nameof(options));
         if (options.Encoder is null && !File.Exists(options.EncoderPath))
             throw new FileNotFoundException($"encoder checkpoint '{options.EncoderPath}' not found", options.EncoderPath);
-        _ml = ml;
         _outputColumnName = outputColumnName;
         _inputColumnName = inputColumnName;
         _options = options;
+        _stage = new LoweredStage(ml, NerfEmbeddingMapping.Kind,
+            [(_inputColumnName, NerfEmbeddingMapping.InputColumn)],
+            ml.Transforms.CustomMapping<NerfEmbeddingMapping.Input, NerfEmbeddingMapping.Output>(NerfEmbeddingMapping.Map, NerfEmbeddingMapping.Contract),
+            [(NerfEmbeddingMapping.OutputColumn, _outputColumnName)]);
     }
 
     public NerfEmbeddingTransformer Fit(IDataView input)
@@ -34,7 +37,7 @@ public sealed class NerfEmbeddingEstimator : IEstimator<NerfEmbeddingTransformer
         string state;
         try { state = NerfEmbeddingMapping.Encode(encoder, layout, _options); }
         finally { if (owned) encoder.Dispose(); }
-        var chain = Lowered(state).Fit(input);
+        var chain = _stage.Estimator(state).Fit(input);
         return new NerfEmbeddingTransformer(chain, _inputColumnName, _outputColumnName, encoder.Options, layout);
     }
 
@@ -45,14 +48,9 @@ public sealed class NerfEmbeddingEstimator : IEstimator<NerfEmbeddingTransformer
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{_inputColumnName}' not found");
         if (col.Kind != SchemaShape.Column.VectorKind.Scalar || col.ItemType is not TextDataViewType)
             throw SchemaMismatch(_inputColumnName, col.ItemType + (col.Kind == SchemaShape.Column.VectorKind.Scalar ? "" : " vector"));
-        return LoweredStage.OutputSchema(_ml, NerfEmbeddingMapping.Kind, inputSchema, Inputs, Mapping, Outputs);
+        return _stage.OutputSchema(inputSchema);
     }
 
-    (string, string)[] Inputs => [(_inputColumnName, NerfEmbeddingMapping.InputColumn)];
-    (string, string)[] Outputs => [(NerfEmbeddingMapping.OutputColumn, _outputColumnName)];
-    IEstimator<ITransformer> Mapping =>
-        _ml.Transforms.CustomMapping<NerfEmbeddingMapping.Input, NerfEmbeddingMapping.Output>(NerfEmbeddingMapping.Map, NerfEmbeddingMapping.Contract);
-    IEstimator<ITransformer> Lowered(string state) => LoweredStage.Estimator(_ml, state, Inputs, Mapping, Outputs);
 
     const string PathsType = "String (NeRF weight file paths)";
 

@@ -12,13 +12,18 @@ namespace NerfGmn.MLNet.Lowering;
 /// writes fixed outputs) → copy to the user's output names → drop the temporaries. See
 /// <c>spec/mlnet-integration.md</c> §2.
 /// </summary>
-static class LoweredStage
+/// <param name="Kind">The state's kind (its blob header).</param>
+/// <param name="Inputs">User column → the mapping's fixed input column.</param>
+/// <param name="Mapping">The library's <c>CustomMapping</c> estimator.</param>
+/// <param name="Outputs">The mapping's fixed output column → user column.</param>
+sealed record LoweredStage(MLContext Ml, string Kind, IReadOnlyList<(string Source, string Temp)> Inputs,
+    IEstimator<ITransformer> Mapping, IReadOnlyList<(string Temp, string Target)> Outputs)
 {
     public const string StateKeyColumn = "__nerfgmn_state_key", StateColumn = "__nerfgmn_state";
 
-    public static IEstimator<ITransformer> Estimator(MLContext ml, string state,
-        IReadOnlyList<(string Source, string Temp)> inputs, IEstimator<ITransformer> mapping, IReadOnlyList<(string Temp, string Target)> outputs)
+    public IEstimator<ITransformer> Estimator(string state)
     {
+        var (ml, inputs, mapping, outputs) = (Ml, Inputs, Mapping, Outputs);
         IEstimator<ITransformer> chain = new EstimatorChain<ITransformer>();
         foreach (var (source, temp) in inputs) chain = chain.Append(ml.Transforms.CopyColumns(temp, source));
         chain = chain.Append(ml.Transforms.CustomMapping<NoInput, StateKeyRow>(StateKeyRow.Map, StateKeyRow.Contract))
@@ -31,13 +36,12 @@ static class LoweredStage
     }
 
     /// <summary>The output schema ML.NET's own stages report for this stage (their input checks and messages included).</summary>
-    public static SchemaShape OutputSchema(MLContext ml, string kind, SchemaShape input,
-        IReadOnlyList<(string Source, string Temp)> inputs, IEstimator<ITransformer> mapping, IReadOnlyList<(string Temp, string Target)> outputs)
+    public SchemaShape OutputSchema(SchemaShape input)
     {
-        foreach (var (source, _) in inputs)
+        foreach (var (source, _) in Inputs)
             if (!input.Any(c => c.Name == source))
                 throw new ArgumentOutOfRangeException(nameof(input), $"Input column '{source}' not found");
-        return Estimator(ml, StateBlob.Placeholder(kind), inputs, mapping, outputs).GetOutputSchema(input);
+        return Estimator(StateBlob.Placeholder(Kind)).GetOutputSchema(input);
     }
 }
 

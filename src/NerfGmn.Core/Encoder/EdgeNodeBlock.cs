@@ -73,21 +73,23 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
         return edge_residual.forward(s).AddInPlace(g);
     }
 
+    // The per-edge sum W_E[ĥ_s; ĥ_t; ĝ] + b is built in one buffer: gathered node shares (bias added once per node),
+    // then the edge share accumulated by the GEMM itself (addmm_), which saves a pass over [E, d] per sum.
     Tensor EdgeModel(Tensor hn, Tensor gn, Tensor src, Tensor dst)
     {
         int d = _d;
         var w = edge_model.weight!;
-        using var fromSource = nn.functional.linear(hn, w[.., 0..d]).index_select(0, src);
-        using var fromTarget = nn.functional.linear(hn, w[.., d..(2 * d)]).index_select(0, dst);
-        return nn.functional.linear(gn, w[.., (2 * d)..(3 * d)], edge_model.bias).AddInPlace(fromSource).AddInPlace(fromTarget).relu_();
+        var e = nn.functional.linear(hn, w[.., 0..d], edge_model.bias).index_select(0, src);
+        using (var fromTarget = nn.functional.linear(hn, w[.., d..(2 * d)]).index_select(0, dst)) e.AddInPlace(fromTarget);
+        return e.addmm_(gn, w[.., (2 * d)..(3 * d)].t()).relu_();
     }
 
     Tensor Message(Tensor hn, Tensor gNew, Tensor src)
     {
         int d = _d;
         var w = message!.weight!;
-        using var fromSource = nn.functional.linear(hn, w[.., 0..d]).index_select(0, src);
-        return nn.functional.linear(gNew, w[.., d..(2 * d)], message.bias).AddInPlace(fromSource).relu_();
+        var m = nn.functional.linear(hn, w[.., 0..d], message.bias).index_select(0, src);
+        return m.addmm_(gNew, w[.., d..(2 * d)].t()).relu_();
     }
 
     /// <summary>Mean over incoming edges (0 for nodes without any), by index_add_ over destination-sorted edges.</summary>

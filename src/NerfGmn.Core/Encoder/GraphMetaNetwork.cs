@@ -58,8 +58,8 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         // the backward pass, after this method's dispose scope has released its own handles.
         var hg = Segment(t =>
         {
-            var (h0, g0) = pre_encoder.forward((t[0], t[1]));
-            return [node_embed.forward(h0), edge_embed.forward(g0)];
+            var (h0, g0) = pre_encoder.Encode(t[0], t[1], node_embed, edge_embed);
+            return [h0, g0];
         }, x, ea);
         var (h, g) = (hg[0], hg[1]);
         foreach (var block in blocks)

@@ -11,6 +11,7 @@ namespace NerfGmn.Encoder;
 /// Linear(4d→d). No activation after the projections.
 /// Edge layer and type take few distinct values, and every Linear edge has the same position, so those shares of the
 /// projection are computed once per value and gathered (same math as projecting the concatenation).
+/// <see cref="Encode"/> also folds the linear maps that follow into the projections.
 /// </summary>
 public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAttr), (Tensor H, Tensor G)>
 {
@@ -41,43 +42,53 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
         RegisterComponents();
     }
 
-    public override (Tensor H, Tensor G) forward((Tensor X, Tensor EdgeAttr) input)
+    public override (Tensor H, Tensor G) forward((Tensor X, Tensor EdgeAttr) input) => Encode(input.X, input.EdgeAttr, null, null);
+
+    /// <summary>
+    /// The pre-encoder followed by the given linear maps (the GMN's <c>node_embed</c>/<c>edge_embed</c>; null = none).
+    /// Nothing non-linear lies between the projections and those maps, so they are composed into one d×kd weight and
+    /// applied once (W₂(W₁v + b₁) + b₂ = (W₂W₁)v + (W₂b₁ + b₂)); autograd reaches both layers through the product.
+    /// </summary>
+    public (Tensor H, Tensor G) Encode(Tensor x, Tensor ea, Linear? nodeNext, Linear? edgeNext)
     {
         using var scope = NewDisposeScope();
-        var (x, ea) = input;
+        var (wn, bn) = Compose(node_proj, nodeNext);
         var nodeFeatures = cat([
             node_layer.forward(x[.., 0..1]).sin(),
             neuron_index.forward(x[.., 1..2]).sin(),
             node_type.forward(x[.., 2].to_type(ScalarType.Int64)),
         ], 1);
-        var h = node_proj.forward(nodeFeatures);
+        var h = nn.functional.linear(nodeFeatures, wn, bn);
 
-        var w = edge_proj.weight!;
+        var (w, b) = Compose(edge_proj, edgeNext);
         int d = _d;
-        // Value: continuous, per edge.
-        var g = nn.functional.linear(edge_value.forward(ea[.., 0..1]).sin(), w[.., 0..d], edge_proj.bias);
-        // Position: every Linear edge has (−1, −1, −1), so that row is projected once; only grid edges (tri-plane,
-        // hash) are projected one by one. (unique(dim: 0) would cost more than it saves.)
         var positionWeight = w[.., (3 * d)..(4 * d)];
-        var pos = ea[.., 3..6];
-        var gridEdges = pos.ne(S(-1f)).any(1).nonzero().squeeze(1);
-        var defaultRow = nn.functional.linear(edge_position.forward(full(1, 3, S(-1f), dtype: pos.dtype, device: pos.device)).sin(), positionWeight);
-        // Sums are accumulated in place and per-edge temporaries released at once: a TorchSharp handle keeps its
-        // tensor alive until disposed, which would otherwise hold several [E, d] buffers until the scope ends.
-        if (gridEdges.shape[0] > 0)
-        {
-            using var gridPart = nn.functional.linear(edge_position.forward(pos.index_select(0, gridEdges)).sin(), positionWeight);
-            using var positionPart = defaultRow.expand(pos.shape[0], d).index_copy(0, gridEdges, gridPart);
-            g.AddInPlace(positionPart);
-        }
-        else g.AddInPlace(defaultRow);
-        // Layer: project each distinct value once, then gather.
+        // Layer and type take few distinct values and every Linear edge has position (−1, −1, −1): their shares (and
+        // the bias) are summed into one table over (layer, type) pairs and gathered once per edge.
         var (layers, layerIndex, _) = unique(ea[.., 1], sorted: true, return_inverse: true);
         var layerTable = nn.functional.linear(edge_layer.forward(layers.unsqueeze(1)).sin(), w[.., d..(2 * d)]);
-        using (var layerPart = layerTable.index_select(0, layerIndex!)) g.AddInPlace(layerPart);
-        // Type: project the (small) embedding table once, then gather.
         var typeTable = nn.functional.linear(edge_type.weight!, w[.., (2 * d)..(3 * d)]);
-        using (var typePart = typeTable.index_select(0, ea[.., 2].to_type(ScalarType.Int64))) g.AddInPlace(typePart);
+        var pos = ea[.., 3..6];
+        var defaultPosition = nn.functional.linear(edge_position.forward(full(1, 3, S(-1f), dtype: pos.dtype, device: pos.device)).sin(), positionWeight);
+        var table = layerTable.unsqueeze(1).Plus(typeTable.unsqueeze(0)).AddInPlace(defaultPosition.Plus(b)).reshape(-1, d);
+        var types = typeTable.shape[0];
+        var pairIndex = layerIndex!.mul(S(types)).AddInPlace(ea[.., 2].to_type(ScalarType.Int64));
+        var g = table.index_select(0, pairIndex);
+        // Value: continuous, per edge; the GEMM accumulates straight into the gathered rows.
+        using (var value = edge_value.forward(ea[.., 0..1]).sin())
+            g.addmm_(value, w[.., 0..d].t());
+        // Grid edges (tri-plane, hash) replace the default position share by their own. (unique(dim: 0) over
+        // positions would cost more than it saves.)
+        var gridEdges = pos.ne(S(-1f)).any(1).nonzero().squeeze(1);
+        if (gridEdges.shape[0] > 0)
+        {
+            using var gridPart = nn.functional.linear(edge_position.forward(pos.index_select(0, gridEdges)).sin(), positionWeight).SubInPlace(defaultPosition);
+            g.index_add_(0, gridEdges, gridPart, S(1.0));
+        }
         return (h.MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
     }
+
+    static (Tensor Weight, Tensor Bias) Compose(Linear projection, Linear? next) => next is null
+        ? (projection.weight!, projection.bias!)
+        : (next.weight!.matmul(projection.weight!), next.weight!.matmul(projection.bias!).Plus(next.bias!));
 }

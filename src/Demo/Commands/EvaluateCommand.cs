@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using NerfGmn.Datasets;
+using NerfGmn.Encoder;
+using NerfGmn.Retrieval;
+using Spectre.Console;
+
+namespace NerfGmn.Demo.Commands;
+
+/// <summary><c>nerfgmn evaluate --encoder ckpt --data root [--split test] [--gallery train|none] [--k 1] [--json out]</c></summary>
+static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var encoder = new Option<string>("--encoder") { Description = "encoder checkpoint (.safetensors, or a reference .pth)", Required = true };
+        var data = new Option<string>("--data") { Description = "dataset root", Required = true };
+        var split = new Option<string>("--split") { Description = "query split", DefaultValueFactory = _ => "test" };
+        var gallery = new Option<string>("--gallery") { Description = "labelled split for kNN classification, or 'none'", DefaultValueFactory = _ => "train" };
+        var k = new Option<int>("--k") { Description = "neighbours voting in kNN classification", DefaultValueFactory = _ => 1 };
+        var json = new Option<string?>("--json") { Description = "also write the report as JSON" };
+        var cmd = new Command("evaluate", "Class retrieval, cross-architecture instance retrieval and kNN classification of an encoder on a dataset")
+            { encoder, data, split, gallery, k, json };
+        cmd.SetAction(p =>
+        {
+            string root = p.GetValue(data)!;
+            if (!Directory.Exists(root)) throw new ArgumentException($"dataset folder '{root}' not found");
+            using var embedder = NerfEmbedder.Load(p.GetValue(encoder)!);
+            var options = new EncoderEvaluationOptions
+            {
+                Split = p.GetValue(split)!, GallerySplit = p.GetValue(gallery) is "none" ? null : p.GetValue(gallery), Neighbours = p.GetValue(k),
+            };
+            EncoderEvaluationReport report = null!;
+            AnsiConsole.Status().Start("embedding", ctx => report = EncoderEvaluation.Run(embedder, new DatasetLayout(root), options, s => ctx.Status(s)));
+            Print(report);
+            if (p.GetValue(json) is { } path)
+            {
+                File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+                AnsiConsole.MarkupLineInterpolated($"report → [green]{path}[/]");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    static void Print(EncoderEvaluationReport r)
+    {
+        static string P(double v) => double.IsNaN(v) ? "–" : (100 * v).ToString("F1", CultureInfo.InvariantCulture);
+        var perArch = new Table().AddColumns("arch", "NeRFs", "class R@1", "class R@5", "kNN accuracy", "mean cos between objects");
+        foreach (var (arch, n) in r.Nerfs)
+            perArch.AddRow(arch, n.ToString(CultureInfo.InvariantCulture), P(r.ClassRecall[arch].GetValueOrDefault(1, double.NaN)),
+                P(r.ClassRecall[arch].GetValueOrDefault(5, double.NaN)), P(r.KnnAccuracy.GetValueOrDefault(arch, double.NaN)),
+                r.MeanCosineBetweenObjects[arch].ToString("F4", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(perArch);
+        if (r.InstanceRecall.Count > 0)
+        {
+            var ks = r.InstanceRecall.Values.First().Keys.OrderBy(x => x).ToArray();
+            var inst = new Table().AddColumns(["query → gallery", .. ks.Select(x => $"R@{x}")]);
+            foreach (var (pair, rec) in r.InstanceRecall) inst.AddRow([pair, .. ks.Select(x => P(rec[x]))]);
+            AnsiConsole.Write(inst);
+        }
+        AnsiConsole.MarkupLineInterpolated($"split {r.Split}, {r.Seconds:F0} s (percentages)");
+    }
+}

@@ -1,0 +1,122 @@
+using NerfGmn.Datasets;
+using NerfGmn.Encoder;
+
+namespace NerfGmn.Retrieval;
+
+/// <summary>What <see cref="EncoderEvaluation"/> measures on a dataset.</summary>
+public sealed record EncoderEvaluationOptions
+{
+    /// <summary>The split whose NeRFs are queries (and, for instance retrieval, gallery).</summary>
+    public string Split { get; init; } = "test";
+    /// <summary>Labelled gallery for kNN classification; null skips classification.</summary>
+    public string? GallerySplit { get; init; } = "train";
+    /// <summary>Architectures whose gallery NeRFs are embedded; null = the paper's three families present.</summary>
+    public IReadOnlyList<string>? GalleryArchitectures { get; init; }
+    /// <summary>Neighbours voting for a class in kNN classification.</summary>
+    public int Neighbours { get; init; } = 1;
+    public int[] Ks { get; init; } = [1, 5, 10];
+    public int BatchSize { get; init; } = 8;
+}
+
+/// <summary>Retrieval and classification quality of one encoder on one dataset (fractions in [0, 1]).</summary>
+public sealed record EncoderEvaluationReport
+{
+    public required string Split { get; init; }
+    /// <summary>NeRFs embedded per architecture of the query split.</summary>
+    public required IReadOnlyDictionary<string, int> Nerfs { get; init; }
+    /// <summary>nf2vec class retrieval within one architecture (Euclidean, query excluded): arch → k → recall.</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<int, double>> ClassRecall { get; init; }
+    /// <summary>gmnerf cross-architecture instance retrieval: "query→gallery" → k → recall.</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<int, double>> InstanceRecall { get; init; }
+    /// <summary>kNN classification against the gallery split (all gallery architectures pooled): arch → accuracy.</summary>
+    public required IReadOnlyDictionary<string, double> KnnAccuracy { get; init; }
+    /// <summary>Mean cosine similarity between embeddings of different objects in one architecture: close to 1 = collapsed.</summary>
+    public required IReadOnlyDictionary<string, double> MeanCosineBetweenObjects { get; init; }
+    public required double Seconds { get; init; }
+}
+
+/// <summary>
+/// Measures an encoder the way the paper uses it: class retrieval per architecture, instance retrieval across
+/// architectures (same object, other architecture) and kNN classification of every query architecture (unseen variants
+/// included) against labelled embeddings of the gallery split. Also reports how spread the embeddings are, since a
+/// barely trained GMN maps every NeRF of one architecture to nearly the same point.
+/// </summary>
+public static class EncoderEvaluation
+{
+    public static EncoderEvaluationReport Run(NerfEmbedder embedder, DatasetLayout data, EncoderEvaluationOptions? options = null,
+        Action<string>? progress = null, CancellationToken cancel = default)
+    {
+        options ??= new EncoderEvaluationOptions();
+        if (options.Neighbours < 1) throw new ArgumentException("neighbours must be at least 1");
+        if (!File.Exists(data.SplitFile(options.Split))) throw new NerfFormatException(data.SplitFile(options.Split), $"split file '{options.Split}.txt' not found");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var queries = data.Entries(options.Split);
+        if (queries.Count == 0) throw new NerfFormatException(data.Root, $"no NeRFs listed in {options.Split}.txt");
+        var queryEmb = Embed(embedder, queries, options, $"embedding {options.Split}", progress, cancel);
+        var byArch = queries.Select((e, i) => (e, z: queryEmb[i])).GroupBy(x => x.e.Arch).ToDictionary(g => g.Key, g => g.ToList());
+
+        var classRecall = byArch.ToDictionary(kv => kv.Key, kv => RetrievalMetrics.ClassRecall(
+            kv.Value.Select(x => x.z).ToList(), kv.Value.Select(x => x.e.Class).ToList(), options.Ks));
+
+        var instance = new Dictionary<string, IReadOnlyDictionary<int, double>>();
+        var families = DatasetLayout.Families.Where(byArch.ContainsKey).ToArray();
+        foreach (var q in byArch.Keys)
+            foreach (var g in families.Where(g => g != q))
+            {
+                // Only objects present in both, so recall is over the same set of objects.
+                var shared = byArch[q].Select(x => x.e.ObjectKey).Intersect(byArch[g].Select(x => x.e.ObjectKey)).ToHashSet();
+                if (shared.Count < 2) continue;
+                var qs = byArch[q].Where(x => shared.Contains(x.e.ObjectKey)).ToList();
+                var gs = byArch[g].Where(x => shared.Contains(x.e.ObjectKey)).ToList();
+                instance[$"{q}→{g}"] = RetrievalMetrics.InstanceRecall(qs.Select(x => x.z).ToList(), qs.Select(x => x.e.ObjectKey).ToList(),
+                    gs.Select(x => x.z).ToList(), gs.Select(x => x.e.ObjectKey).ToList(), options.Ks);
+            }
+
+        var knn = new Dictionary<string, double>();
+        if (options.GallerySplit is { } gallerySplit && File.Exists(data.SplitFile(gallerySplit)))
+        {
+            var galleryArchs = options.GalleryArchitectures ?? DatasetLayout.Families;
+            var gallery = data.Entries(gallerySplit, galleryArchs);
+            if (gallery.Count > 0)
+            {
+                var galleryEmb = Embed(embedder, gallery, options, $"embedding {gallerySplit}", progress, cancel);
+                var index = new NearestNeighborIndex(galleryEmb, DistanceMetric.Cosine);
+                foreach (var (arch, items) in byArch)
+                {
+                    var predicted = items.Select(x => NearestNeighborIndex.Vote(index.Query(x.z, options.Neighbours).Indices.Select(i => gallery[i].Class).ToList())).ToList();
+                    knn[arch] = RetrievalMetrics.Accuracy(items.Select(x => x.e.Class).ToList(), predicted).Micro;
+                }
+            }
+        }
+
+        var spread = byArch.ToDictionary(kv => kv.Key, kv => MeanCosine(kv.Value.Select(x => x.z).ToList()));
+        return new EncoderEvaluationReport
+        {
+            Split = options.Split, Nerfs = byArch.ToDictionary(kv => kv.Key, kv => kv.Value.Count),
+            ClassRecall = classRecall, InstanceRecall = instance, KnnAccuracy = knn, MeanCosineBetweenObjects = spread,
+            Seconds = Math.Round(sw.Elapsed.TotalSeconds, 1),
+        };
+    }
+
+    static float[][] Embed(NerfEmbedder embedder, IReadOnlyList<DatasetEntry> entries, EncoderEvaluationOptions options, string what,
+        Action<string>? progress, CancellationToken cancel) =>
+        embedder.EmbedFiles(entries.Select(e => e.WeightsPath).ToList(), options.BatchSize,
+            done => progress?.Invoke($"{what}: {done}/{entries.Count}"), cancel);
+
+    /// <summary>Mean pairwise cosine similarity (distinct pairs).</summary>
+    public static double MeanCosine(IReadOnlyList<float[]> z)
+    {
+        if (z.Count < 2) return double.NaN;
+        var norms = z.Select(v => Math.Sqrt(v.Sum(x => (double)x * x))).ToArray();
+        double sum = 0; long pairs = 0;
+        for (int i = 0; i < z.Count; i++)
+            for (int j = i + 1; j < z.Count; j++)
+            {
+                double dot = 0;
+                for (int k = 0; k < z[i].Length; k++) dot += (double)z[i][k] * z[j][k];
+                sum += dot / Math.Max(norms[i] * norms[j], 1e-30);
+                pairs++;
+            }
+        return sum / pairs;
+    }
+}

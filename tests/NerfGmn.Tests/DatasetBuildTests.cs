@@ -79,4 +79,36 @@ public class DatasetBuildTests
             Assert.IsTrue(max < 1e-4, $"{r.Arch} {r.Class}/{r.Object}: resumed weights differ by {max}");
         }
     }
+
+    [TestMethod]
+    public void ResumingWithOtherSettingsIsRefusedNamingThem()
+    {
+        using var dir = TestPaths.NewTempDir();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        // The first run records its settings before any work.
+        Assert.ThrowsExactly<OperationCanceledException>(() => new DatasetBuilder(Tiny(dir.Path)).Build(cancel: cancelled.Token));
+        Assert.IsTrue(File.Exists(Path.Combine(dir.Path, "build.json")));
+
+        var e = Assert.ThrowsExactly<ArgumentException>(() => new DatasetBuilder(Tiny(dir.Path) with { Seed = 5, ImageSize = 24 }).Build(cancel: cancelled.Token));
+        StringAssert.Contains(e.Message, "Seed 0 → 5");
+        StringAssert.Contains(e.Message, "ImageSize 16 → 24");
+        // Batch size and shard do not change what a NeRF is: accepted (the run then stops at the cancellation).
+        Assert.ThrowsExactly<OperationCanceledException>(() =>
+            new DatasetBuilder(Tiny(dir.Path) with { FitBatch = 1, ShardIndex = 1, ShardCount = 2 }).Build(cancel: cancelled.Token));
+    }
+
+    [TestMethod]
+    public void TestOnlyArchitecturesAreFittedInFullBatches()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var stages = new List<string>();
+        // 2 classes × 2 objects, one test object per class; with batches of 2 objects taken in class order each batch
+        // would hold one test object. Test-only architectures are batched over the test objects instead.
+        var records = new DatasetBuilder(Tiny(dir.Path) with { Architectures = ["mlp"], TestOnlyArchitectures = ["mlp_2l"] })
+            .Build(p => { if (p.Last is null) stages.Add(p.Stage); });
+        Assert.AreEqual(6, records.Count, "4 objects in mlp, 2 test objects in mlp_2l");
+        CollectionAssert.AreEqual(new[] { "mlp_2l: fitting 2" }, stages.Where(s => s.StartsWith("mlp_2l")).ToArray());
+        Assert.AreEqual(2, records.Count(r => r.Arch == "mlp_2l" && r.Split == "test"));
+    }
 }

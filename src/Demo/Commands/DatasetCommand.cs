@@ -69,21 +69,36 @@ static class DatasetCommand
                             AnsiConsole.MarkupLineInterpolated($"[yellow]below {options.MinPsnr} dB after refit:[/] {low.Arch} {low.Class}/{low.Object} ({low.Psnr:F1} dB)");
                     }, cancel);
                 });
-            var all = DatasetBuilder.ReadRecords(options.Root);
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("arch", "NeRFs", "median PSNR", "fit s/NeRF");
-            foreach (var g in all.GroupBy(r => r.Arch))
-                table.AddRow(g.Key, g.Count().ToString(), g.Select(r => r.Psnr).OrderBy(x => x).ElementAt(g.Count() / 2).ToString("F2"),
-                    g.Average(r => r.FitSeconds).ToString("F1"));
-            AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated($"built {records.Count} NeRFs in {sw.Elapsed.TotalMinutes:F1} min; manifest: [green]{Path.Combine(options.Root, "manifest.json")}[/]");
-            var total = BuildRunLog.Total(options.Root);
-            if (total.Runs > 1)
-                AnsiConsole.MarkupLineInterpolated($"whole build over {total.Runs} runs: {total.NerfsBuilt} NeRFs in {total.WallSeconds / 3600:F2} h");
-            AnsiConsole.MarkupLineInterpolated($"[grey]time by stage (all runs): {string.Join(", ", total.StageSeconds.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value / 60:F1} min"))}[/]");
+            PrintSummary(DatasetSummary.Of(options.Root));
             return Task.FromResult(0);
         });
-        var cmd = new Command("dataset", "Make NeRF datasets") { build };
+        var root = new Argument<string>("dir") { Description = "dataset root" };
+        var summary = new Command("summary", "Objects per class and split, NeRFs, PSNR and fitting time per architecture, build time over all runs") { root };
+        summary.SetAction(p =>
+        {
+            PrintSummary(DatasetSummary.Of(p.GetValue(root)!));
+            return 0;
+        });
+        var cmd = new Command("dataset", "Make NeRF datasets") { build, summary };
         return cmd;
+    }
+
+    static void PrintSummary(DatasetSummary s)
+    {
+        static string F(double v, string f) => v.ToString(f, System.Globalization.CultureInfo.InvariantCulture);
+        var classes = new Table().Border(TableBorder.Rounded).AddColumns("class", "train", "val", "test");
+        foreach (var (cls, (tr, va, te)) in s.ObjectsPerClass) classes.AddRow(cls, tr.ToString(), va.ToString(), te.ToString());
+        AnsiConsole.Write(classes);
+        var archs = new Table().Border(TableBorder.Rounded).AddColumns("arch", "NeRFs", "median PSNR", "min PSNR", "below gate", "fit s/NeRF", "fit NeRFs/min");
+        foreach (var a in s.Architectures)
+            archs.AddRow(a.Arch, a.Nerfs.ToString(), F(a.MedianPsnr, "F2"), F(a.MinPsnr, "F2"), a.BelowThreshold.ToString(), F(a.FitSecondsPerNerf, "F2"), F(a.FitNerfsPerMinute, "F1"));
+        AnsiConsole.Write(archs);
+        if (s.Runs > 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"{s.Nerfs} NeRFs; build runs: {s.Runs}, {s.NerfsBuilt} NeRFs in {F(s.WallSeconds / 3600, "F2")} h ({F(s.NerfsPerMinute, "F1")} NeRFs/min)");
+            AnsiConsole.MarkupLineInterpolated($"[grey]time by stage (all runs): {string.Join(", ", s.StageSeconds.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {F(kv.Value / 60, "F1")} min"))}[/]");
+        }
     }
 
     static (int, int, int) ParseSplit(string text)

@@ -21,8 +21,9 @@ static class TrainCommand
         var exclude = new Option<string[]>("--exclude") { Description = "split files (<class>/<object> lines) whose objects are left out, e.g. datasets/shapes13-mini/test.txt", AllowMultipleArgumentsPerToken = true };
         var maxLr = new Option<double?>("--max-lr") { Description = "override the preset's OneCycle peak learning rate" };
         var lambda = new Option<double?>("--lambda") { Description = "override λ in L_R + λ·L_C" };
+        var standardize = new Option<bool>("--standardize") { Description = "standardise embeddings (running mean/variance; not in the reference) so short runs escape the collapsed start" };
         var valueScale = new Option<double?>("--value-scale") { Description = "initial scale of the edge-value sine encoder (reference: 1); larger spreads objects apart at init" };
-        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, lambda, valueScale };
+        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, lambda, valueScale, standardize };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -36,7 +37,11 @@ static class TrainCommand
             {
                 Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
                 MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
-                Encoder = options.Encoder with { ValueEncoderScale = p.GetValue(valueScale) ?? options.Encoder.ValueEncoderScale },
+                Encoder = options.Encoder with
+                {
+                    ValueEncoderScale = p.GetValue(valueScale) ?? options.Encoder.ValueEncoderScale,
+                    StandardizeOutput = p.GetValue(standardize) || options.Encoder.StandardizeOutput,
+                },
             };
             options.Encoder.Validate();
             if (options.MaxLearningRate <= 0 || options.ContrastiveWeight < 0) throw new ArgumentException("--max-lr must be positive and --lambda non-negative");

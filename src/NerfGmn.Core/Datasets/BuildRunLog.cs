@@ -46,13 +46,28 @@ public sealed class BuildRunLog
         File.Move(tmp, _path, overwrite: true);
     }
 
-    /// <summary>All runs of a build: total wall seconds, NeRFs built and seconds per stage.</summary>
+    /// <summary>All runs of a build: wall seconds (overlapping runs counted once), NeRFs built and seconds per stage (summed over runs).</summary>
     public static (double WallSeconds, int NerfsBuilt, IReadOnlyDictionary<string, double> StageSeconds, int Runs) Total(string root)
     {
         string folder = Path.Combine(root, Folder);
         if (!Directory.Exists(folder)) return (0, 0, new Dictionary<string, double>(), 0);
         var entries = Directory.GetFiles(folder, "run-*.json").Select(f => JsonSerializer.Deserialize<Entry>(File.ReadAllText(f))!).ToArray();
         var stages = entries.SelectMany(e => e.StageSeconds).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value));
-        return (entries.Sum(e => e.WallSeconds), entries.Sum(e => e.NerfsBuilt), stages, entries.Length);
+        return (CoveredSeconds(entries), entries.Sum(e => e.NerfsBuilt), stages, entries.Length);
+    }
+
+    /// <summary>Wall time covered by the runs: shards running side by side on one machine count once.</summary>
+    static double CoveredSeconds(IEnumerable<Entry> entries)
+    {
+        double total = 0;
+        DateTime coveredTo = DateTime.MinValue;
+        foreach (var e in entries.OrderBy(e => e.Started))
+        {
+            var end = e.Started.AddSeconds(e.WallSeconds);
+            var from = e.Started > coveredTo ? e.Started : coveredTo;
+            if (end > from) total += (end - from).TotalSeconds;
+            if (end > coveredTo) coveredTo = end;
+        }
+        return total;
     }
 }

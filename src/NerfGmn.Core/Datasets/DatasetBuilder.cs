@@ -81,15 +81,22 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         Options.Validate();
         Directory.CreateDirectory(Options.Root);
         CleanTemporaries();
+        CheckSameBuild();
         WriteSplits();
         var work = Work();
         int total = work.Count, done = work.Count(w => IsDone(w.Arch, w.Object));
         progress?.Invoke(new BuildProgress(done, total, done > 0 ? $"resuming: {done} of {total} NeRFs already built" : "starting", null));
         var built = new List<NerfRecord>();
         var log = new BuildRunLog(Path.Combine(Options.Root, BuildRunLog.Folder), done);
-        // Object-major: a batch of objects is sampled and rendered once, then fitted in every architecture it needs.
+        // Object-major: a batch of objects is sampled once, then fitted in every architecture it needs. Architectures
+        // built for every object come first, then the test-only ones over test objects alone, so those are fitted in
+        // full batches too (mixed in, a batch of 8 objects held ~2 test objects: six fits of ~2 NeRFs each, the
+        // per-step cost of a small batch being nearly that of a full one).
         var pending = work.Where(w => !IsDone(w.Arch, w.Object)).ToList();
-        foreach (var objectBatch in pending.Select(w => w.Object).Distinct().Chunk(Options.FitBatch))
+        var everyObject = (Options.Architectures ?? DatasetLayout.Families).ToHashSet(StringComparer.Ordinal);
+        var phases = new[] { pending.Where(w => everyObject.Contains(w.Arch)).ToList(), pending.Where(w => !everyObject.Contains(w.Arch)).ToList() };
+        foreach (var phase in phases)
+        foreach (var objectBatch in phase.Select(w => w.Object).Distinct().Chunk(Options.FitBatch))
         {
             cancel.ThrowIfCancellationRequested();
             progress?.Invoke(new BuildProgress(done, total, $"sampling {string.Join(", ", objectBatch.Select(b => $"{b.Class}/{b.Id}"))}", null));
@@ -101,10 +108,10 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
             var regions = log.Time("object_occupancy", () => objects.Select(obj => OccupancyGrid.FromDensity(p => obj.Density(p)).DilatedIndices(3)).ToArray());
             try
             {
-                foreach (var archName in pending.Where(w => objectBatch.Contains(w.Object)).Select(w => w.Arch).Distinct())
+                foreach (var archName in phase.Where(w => objectBatch.Contains(w.Object)).Select(w => w.Arch).Distinct())
                 {
                     var members = Enumerable.Range(0, objectBatch.Length)
-                        .Where(k => pending.Any(w => w.Arch == archName && w.Object == objectBatch[k])).ToArray();
+                        .Where(k => phase.Any(w => w.Arch == archName && w.Object == objectBatch[k])).ToArray();
                     progress?.Invoke(new BuildProgress(done, total, $"{archName}: fitting {members.Length}", null));
                     foreach (var record in FitBatch(archName, ArchitecturePresets.Get(archName),
                                  members.Select(k => objectBatch[k]).ToArray(), members.Select(k => objects[k]).ToArray(),
@@ -242,6 +249,37 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
             File.WriteAllLines(tmp, lines);
             File.Move(tmp, path, overwrite: true);
         }
+    }
+
+    /// <summary>The settings a dataset was started with (<c>&lt;root&gt;/build.json</c>).</summary>
+    public string SettingsPath => Path.Combine(Options.Root, "build.json");
+
+    static readonly JsonSerializerOptions SettingsJson = new() { WriteIndented = true, IncludeFields = true };
+
+    // Where NeRFs are, which shard builds and how many are fitted together do not change what a NeRF is.
+    static readonly string[] NotIdentity = [nameof(DatasetBuildOptions.Root), nameof(DatasetBuildOptions.ShardIndex),
+        nameof(DatasetBuildOptions.ShardCount), nameof(DatasetBuildOptions.FitBatch), nameof(DatasetBuildOptions.MeshFolder)];
+
+    /// <summary>
+    /// A resumed (or second-shard) build must make the same dataset: refuse other settings, naming what differs, instead
+    /// of silently mixing NeRFs made two ways. The first run records its settings.
+    /// </summary>
+    void CheckSameBuild()
+    {
+        var now = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(Options, SettingsJson))!.AsObject();
+        foreach (var key in NotIdentity) now.Remove(key);
+        if (File.Exists(SettingsPath))
+        {
+            var before = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(SettingsPath))!.AsObject();
+            var differ = now.Where(kv => before.ContainsKey(kv.Key) && !System.Text.Json.Nodes.JsonNode.DeepEquals(kv.Value, before[kv.Key]))
+                .Select(kv => $"{kv.Key} {before[kv.Key]?.ToJsonString() ?? "null"} → {kv.Value?.ToJsonString() ?? "null"}").ToArray();
+            if (differ.Length > 0)
+                throw new ArgumentException($"{Options.Root} was started with other settings ({string.Join("; ", differ)}); resume with the same options or build into another folder");
+            return;
+        }
+        string tmp = SettingsPath + ".tmp-" + Environment.ProcessId;
+        File.WriteAllText(tmp, now.ToJsonString(SettingsJson));
+        File.Move(tmp, SettingsPath, overwrite: true);
     }
 
     /// <summary>Collects every NeRF record under the root (all shards) into <c>manifest.json</c>.</summary>

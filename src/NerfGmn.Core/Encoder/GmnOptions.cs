@@ -23,6 +23,12 @@ public sealed record GmnOptions
     /// </summary>
     public double ValueEncoderScale { get; init; } = 1;
 
+    /// <summary>
+    /// Standardise the embedding (<see cref="EmbeddingStandardizer"/>): not in the reference, for short CPU runs where the
+    /// raw embeddings of one architecture are nearly identical.
+    /// </summary>
+    public bool StandardizeOutput { get; init; }
+
     public static readonly GmnOptions Paper = new();
 
     public void Validate()

@@ -19,6 +19,7 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     readonly ModuleList<EdgeNodeBlock> blocks = new();
     readonly LayerNorm final_norm;
     readonly Linear final_linear, readout;
+    readonly EmbeddingStandardizer? output_norm;
 
     public GmnOptions Options { get; }
 
@@ -34,6 +35,7 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         final_norm = nn.LayerNorm(d, eps: 1e-5);
         final_linear = nn.Linear(d, d);
         readout = nn.Linear(d, Options.OutputDim);
+        if (Options.StandardizeOutput) output_norm = new EmbeddingStandardizer(Options.OutputDim);
         RegisterComponents();
     }
 
@@ -76,13 +78,14 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         long graphs = batch.GraphCount;
         // The final Linear folds into the readout: W_r(W_f x + b_f) + b_r = (W_r W_f) x + (W_r b_f + b_r), saving one
         // per-edge d×d product; the composed weights stay differentiable in both layers.
-        return Segment(t =>
+        var z = Segment(t =>
             {
                 var weight = readout.weight!.matmul(final_linear.weight!);
                 var bias = readout.weight!.matmul(final_linear.bias!).Plus(readout.bias!);
                 return [EdgeReadout.Apply(final_norm.forward(t[0]), weight, bias, t[1], graphs)];
-            }, g, edgeGraph)[0]
-            .MoveToOuterDisposeScope();
+            }, g, edgeGraph)[0];
+        if (output_norm is not null) z = output_norm.forward(z);
+        return z.MoveToOuterDisposeScope();
     }
 
     static (Tensor X, Tensor EdgeAttr, Tensor Src, Tensor Dst, Tensor EdgeGraph) Prepare(GraphBatch batch, ScalarType dtype, Device device)
@@ -99,9 +102,19 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         return (x, ea, src, dst, edgeGraph);
     }
 
-    /// <summary>Embeds graphs in batches of <paramref name="batchSize"/> without gradients; returns [graphs, out] floats.</summary>
+    /// <summary>
+    /// Embeds graphs in batches of <paramref name="batchSize"/> without gradients, in eval mode (an encoder left in
+    /// training mode is switched for the call: embedding must not depend on batch companions or move running statistics);
+    /// returns [graphs, out] floats.
+    /// </summary>
     public float[][] Embed(IReadOnlyList<ParameterGraph> graphs, int batchSize = 8)
     {
+        if (training)
+        {
+            eval();
+            try { return Embed(graphs, batchSize); }
+            finally { train(); }
+        }
         using var _ = no_grad();
         var result = new float[graphs.Count][];
         for (int start = 0; start < graphs.Count; start += batchSize)

@@ -34,6 +34,8 @@ public static partial class ReferenceStateDict
         (new(@"^final_norm\."), "gnn_w_readout.gnn.final_layer.0."),
         (new(@"^final_linear\."), "gnn_w_readout.gnn.final_layer.1."),
         (new(@"^readout\."), "gnn_w_readout.readout.mlp.0."),
+        // Ours, not in the reference (GmnOptions.StandardizeOutput).
+        (new(@"^output_norm\."), "output_norm."),
     ];
 
     public static string ToReferenceName(string ours)

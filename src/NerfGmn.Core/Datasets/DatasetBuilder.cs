@@ -271,8 +271,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         if (File.Exists(SettingsPath))
         {
             var before = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(SettingsPath))!.AsObject();
-            var differ = now.Where(kv => before.ContainsKey(kv.Key) && !System.Text.Json.Nodes.JsonNode.DeepEquals(kv.Value, before[kv.Key]))
-                .Select(kv => $"{kv.Key} {before[kv.Key]?.ToJsonString() ?? "null"} → {kv.Value?.ToJsonString() ?? "null"}").ToArray();
+            var differ = SettingsDiff.Of(before, now);
             if (differ.Length > 0)
                 throw new ArgumentException($"{Options.Root} was started with other settings ({string.Join("; ", differ)}); resume with the same options or build into another folder");
             return;

@@ -158,19 +158,9 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (!File.Exists(saved)) return;
         var before = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(saved))!.AsObject();
         var now = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(Options))!.AsObject();
-        var differ = now.Where(kv => kv.Key is not (nameof(TrainingOptions.Data) or nameof(TrainingOptions.Output)))
-            .Where(kv => Differs(kv.Value, before[kv.Key]))
-            .Select(kv => $"{kv.Key} {before[kv.Key]?.ToJsonString() ?? "none"} → {kv.Value?.ToJsonString() ?? "none"}").ToArray();
+        var differ = SettingsDiff.Of(before, now, [nameof(TrainingOptions.Data), nameof(TrainingOptions.Output)]);
         if (differ.Length > 0)
             throw new ArgumentException($"{Options.Output} was started with other settings ({string.Join("; ", differ)}); resume with the same options");
-
-        // Settings the saved file does not know yet (added in a later version) are taken as their defaults.
-        static bool Differs(System.Text.Json.Nodes.JsonNode? now, System.Text.Json.Nodes.JsonNode? saved) =>
-            saved is not null && (now, saved) switch
-            {
-                (System.Text.Json.Nodes.JsonObject n, System.Text.Json.Nodes.JsonObject b) => n.Any(kv => Differs(kv.Value, b[kv.Key])),
-                _ => !System.Text.Json.Nodes.JsonNode.DeepEquals(now, saved),
-            };
     }
 
     static readonly JsonSerializerOptions StateJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };

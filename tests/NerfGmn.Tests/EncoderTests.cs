@@ -174,4 +174,15 @@ public class EncoderTests
         e = Assert.ThrowsExactly<NerfFormatException>(() => ReferenceStateDict.Load(small, TestPaths.Fixture("mlp.pth")));
         StringAssert.Contains(e.Message, "unexpected mlp_base.params");
     }
+
+    [TestMethod]
+    public void EdgeTypeOutsideTheEmbeddingTableIsRejected()
+    {
+        var tv1 = Graph("tv1");
+        var attr = (float[])tv1.EdgeAttr.Clone();
+        attr[2] = 15;   // edge 0's type; the table has rows 0..14
+        var bad = new ParameterGraph(tv1.X, tv1.EdgeIndex, attr);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => _reference.Embed([bad]));
+        StringAssert.Contains(e.Message, "edge types must be in 0..14");
+    }
 }

@@ -72,7 +72,11 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
         var defaultPosition = nn.functional.linear(edge_position.forward(full(1, 3, S(-1f), dtype: pos.dtype, device: pos.device)).sin(), positionWeight);
         var table = layerTable.unsqueeze(1).Plus(typeTable.unsqueeze(0)).AddInPlace(defaultPosition.Plus(b)).reshape(-1, d);
         var types = typeTable.shape[0];
-        var pairIndex = layerIndex!.mul(S(types)).AddInPlace(ea[.., 2].to_type(ScalarType.Int64));
+        var edgeTypes = ea[.., 2].to_type(ScalarType.Int64);
+        // Out of range, a type would silently index another layer's row of the flattened table.
+        if (edgeTypes.numel() > 0 && (edgeTypes.min().item<long>() < 0 || edgeTypes.max().item<long>() >= types))
+            throw new ArgumentException($"edge types must be in 0..{types - 1}; this graph has {edgeTypes.min().item<long>()}..{edgeTypes.max().item<long>()}");
+        var pairIndex = layerIndex!.mul(S(types)).AddInPlace(edgeTypes);
         var g = table.index_select(0, pairIndex);
         // Value: continuous, per edge; the GEMM accumulates straight into the gathered rows.
         using (var value = edge_value.forward(ea[.., 0..1]).sin())

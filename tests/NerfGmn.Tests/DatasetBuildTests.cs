@@ -111,4 +111,23 @@ public class DatasetBuildTests
         CollectionAssert.AreEqual(new[] { "mlp_2l: fitting 2" }, stages.Where(s => s.StartsWith("mlp_2l")).ToArray());
         Assert.AreEqual(2, records.Count(r => r.Arch == "mlp_2l" && r.Split == "test"));
     }
+
+    [TestMethod]
+    public void RunLogCountsOverlappingRunsOnce()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string folder = Path.Combine(dir.Path, BuildRunLog.Folder);
+        Directory.CreateDirectory(folder);
+        var t0 = new DateTime(2026, 1, 1, 10, 0, 0, DateTimeKind.Utc);
+        void Run(string name, DateTime start, double seconds, int built) => File.WriteAllText(Path.Combine(folder, $"run-{name}.json"),
+            System.Text.Json.JsonSerializer.Serialize(new BuildRunLog.Entry(start, seconds, built, 0, built, new() { ["fit"] = seconds / 2 })));
+        Run("a", t0, 600, 10);                       // 10:00–10:10
+        Run("b", t0.AddSeconds(300), 600, 20);       // 10:05–10:15, a second shard alongside
+        Run("c", t0.AddSeconds(3600), 100, 5);       // 11:00–11:01:40, later resume
+        var total = BuildRunLog.Total(dir.Path);
+        Assert.AreEqual(900 + 100, total.WallSeconds, 1e-9, "10:00–10:15 once, plus the later run");
+        Assert.AreEqual(35, total.NerfsBuilt);
+        Assert.AreEqual(650, total.StageSeconds["fit"], 1e-9, "stage seconds add up over runs");
+        Assert.AreEqual(3, total.Runs);
+    }
 }

@@ -108,10 +108,11 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
             var regions = log.Time("object_occupancy", () => objects.Select(obj => OccupancyGrid.FromDensity(p => obj.Density(p)).DilatedIndices(3)).ToArray());
             try
             {
-                foreach (var archName in phase.Where(w => objectBatch.Contains(w.Object)).Select(w => w.Arch).Distinct())
+                var inBatch = phase.Where(w => objectBatch.Contains(w.Object)).ToList();
+                var todo = inBatch.ToHashSet();
+                foreach (var archName in inBatch.Select(w => w.Arch).Distinct())
                 {
-                    var members = Enumerable.Range(0, objectBatch.Length)
-                        .Where(k => phase.Any(w => w.Arch == archName && w.Object == objectBatch[k])).ToArray();
+                    var members = Enumerable.Range(0, objectBatch.Length).Where(k => todo.Contains((archName, objectBatch[k]))).ToArray();
                     progress?.Invoke(new BuildProgress(done, total, $"{archName}: fitting {members.Length}", null));
                     foreach (var record in FitBatch(archName, ArchitecturePresets.Get(archName),
                                  members.Select(k => objectBatch[k]).ToArray(), members.Select(k => objects[k]).ToArray(),
@@ -315,7 +316,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
                 .ToList()
             : [];
 
-    static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var v = values.OrderBy(x => x).ToArray();
         return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;

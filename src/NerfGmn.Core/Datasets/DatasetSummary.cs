@@ -27,23 +27,15 @@ public sealed record DatasetSummary
     {
         if (!Directory.Exists(root)) throw new NerfFormatException(root, "dataset folder not found");
         var layout = new DatasetLayout(root);
-        var perClass = new SortedDictionary<string, (int, int, int)>(StringComparer.Ordinal);
-        foreach (var (split, slot) in new[] { ("train", 0), ("val", 1), ("test", 2) })
-        {
-            if (!File.Exists(layout.SplitFile(split))) continue;
-            foreach (var (cls, _) in layout.ReadSplit(split))
-            {
-                var c = perClass.GetValueOrDefault(cls);
-                perClass[cls] = slot switch { 0 => (c.Item1 + 1, c.Item2, c.Item3), 1 => (c.Item1, c.Item2 + 1, c.Item3), _ => (c.Item1, c.Item2, c.Item3 + 1) };
-            }
-        }
+        // class → objects, per split file present.
+        var counts = new[] { "train", "val", "test" }.Select(split => File.Exists(layout.SplitFile(split))
+            ? layout.ReadSplit(split).GroupBy(e => e.Class).ToDictionary(g => g.Key, g => g.Count())
+            : new Dictionary<string, int>()).ToArray();
+        var perClass = counts.SelectMany(c => c.Keys).Distinct().Order(StringComparer.Ordinal).ToDictionary(cls => cls,
+            cls => (counts[0].GetValueOrDefault(cls), counts[1].GetValueOrDefault(cls), counts[2].GetValueOrDefault(cls)));
         var records = DatasetBuilder.ReadRecords(root);
-        var archs = records.GroupBy(r => r.Arch).Select(g =>
-        {
-            var psnr = g.Select(r => r.Psnr).OrderBy(x => x).ToArray();
-            double median = psnr.Length % 2 == 1 ? psnr[psnr.Length / 2] : (psnr[psnr.Length / 2 - 1] + psnr[psnr.Length / 2]) / 2;
-            return new ArchitectureSummary(g.Key, psnr.Length, median, psnr[0], g.Count(r => r.BelowThreshold), g.Average(r => r.FitSeconds));
-        }).ToList();
+        var archs = records.GroupBy(r => r.Arch).Select(g => new ArchitectureSummary(g.Key, g.Count(), DatasetBuilder.Median(g.Select(r => r.Psnr)),
+            g.Min(r => r.Psnr), g.Count(r => r.BelowThreshold), g.Average(r => r.FitSeconds))).ToList();
         var total = BuildRunLog.Total(root);
         return new DatasetSummary
         {

@@ -19,7 +19,7 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     readonly ModuleList<EdgeNodeBlock> blocks = new();
     readonly LayerNorm final_norm;
     readonly Linear final_linear, readout;
-    readonly EmbeddingStandardizer? output_norm;
+    readonly BatchNorm1d? output_norm;
 
     public GmnOptions Options { get; }
 
@@ -35,7 +35,8 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         final_norm = nn.LayerNorm(d, eps: 1e-5);
         final_linear = nn.Linear(d, d);
         readout = nn.Linear(d, Options.OutputDim);
-        if (Options.StandardizeOutput) output_norm = new EmbeddingStandardizer(Options.OutputDim);
+        // BatchNorm without affine parameters: batch statistics while training, running ones otherwise (saved as buffers).
+        if (Options.StandardizeOutput) output_norm = nn.BatchNorm1d(Options.OutputDim, affine: false);
         RegisterComponents();
     }
 

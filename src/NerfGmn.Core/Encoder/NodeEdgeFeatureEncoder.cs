@@ -74,8 +74,8 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
         var types = typeTable.shape[0];
         var edgeTypes = ea[.., 2].to_type(ScalarType.Int64);
         // Out of range, a type would silently index another layer's row of the flattened table.
-        if (edgeTypes.numel() > 0 && (edgeTypes.min().item<long>() < 0 || edgeTypes.max().item<long>() >= types))
-            throw new ArgumentException($"edge types must be in 0..{types - 1}; this graph has {edgeTypes.min().item<long>()}..{edgeTypes.max().item<long>()}");
+        if (edgeTypes.numel() > 0 && (edgeTypes.min().item<long>(), edgeTypes.max().item<long>()) is var (lo, hi) && (lo < 0 || hi >= types))
+            throw new ArgumentException($"edge types must be in 0..{types - 1}; this graph has {lo}..{hi}");
         var pairIndex = layerIndex!.mul(S(types)).AddInPlace(edgeTypes);
         var g = table.index_select(0, pairIndex);
         // Value: continuous, per edge; the GEMM accumulates straight into the gathered rows.

@@ -103,20 +103,23 @@ public static class EncoderEvaluation
         embedder.EmbedFiles(entries.Select(e => e.WeightsPath).ToList(), options.BatchSize,
             done => progress?.Invoke($"{what}: {done}/{entries.Count}"), cancel);
 
-    /// <summary>Mean pairwise cosine similarity (distinct pairs).</summary>
+    /// <summary>
+    /// Mean cosine similarity over distinct pairs, in closed form: with normalised vectors uᵢ, Σ_{i≠j} uᵢ·uⱼ =
+    /// |Σuᵢ|² − Σ|uᵢ|² (|uᵢ|² is 1, or 0 for a zero vector), so one pass over the embeddings instead of one per pair.
+    /// </summary>
     public static double MeanCosine(IReadOnlyList<float[]> z)
     {
         if (z.Count < 2) return double.NaN;
-        var norms = z.Select(v => Math.Sqrt(v.Sum(x => (double)x * x))).ToArray();
-        double sum = 0; long pairs = 0;
-        for (int i = 0; i < z.Count; i++)
-            for (int j = i + 1; j < z.Count; j++)
-            {
-                double dot = 0;
-                for (int k = 0; k < z[i].Length; k++) dot += (double)z[i][k] * z[j][k];
-                sum += dot / Math.Max(norms[i] * norms[j], 1e-30);
-                pairs++;
-            }
-        return sum / pairs;
+        var sum = new double[z[0].Length];
+        double self = 0;
+        foreach (var v in z)
+        {
+            double norm = Math.Sqrt(v.Sum(x => (double)x * x));
+            if (norm == 0) continue;
+            for (int k = 0; k < sum.Length; k++) sum[k] += v[k] / norm;
+            self += 1;
+        }
+        double n = z.Count;
+        return (sum.Sum(x => x * x) - self) / (n * (n - 1));
     }
 }

@@ -60,8 +60,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         using var encoder = new GraphMetaNetwork(Options.Encoder);
         using var siglip = new SigLipLoss();
         using var decoder = new ImplicitDecoder(Options.Decoder with { EmbeddingDim = Options.Encoder.OutputDim });
-        // Frozen tensors (the standardiser's running statistics) are state, not parameters: no weight decay on them.
-        var parameters = encoder.parameters().Where(p => p.requires_grad).Concat(siglip.parameters()).ToList();
+        var parameters = encoder.parameters().Concat(siglip.parameters()).ToList();
         if (rendering) parameters.AddRange(decoder.parameters());
         var group = new AdamW.ParamGroup(parameters, new AdamW.Options
         {

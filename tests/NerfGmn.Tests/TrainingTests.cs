@@ -96,6 +96,27 @@ public class TrainingTests
     }
 
     [TestMethod]
+    public void AKilledRunResumesFromItsMidEpochCheckpoint()
+    {
+        using var full = TestPaths.NewTempDir();
+        var done = new EncoderTrainer(Tiny(full.Path)).Train();
+
+        // A crash (not Ctrl+C) saves nothing at the time; what survives is the last periodic checkpoint.
+        using var crashed = TestPaths.NewTempDir();
+        var everyStep = Tiny(crashed.Path) with { CheckpointMinutes = 1e-9 };
+        Assert.ThrowsExactly<InvalidOperationException>(() => new EncoderTrainer(everyStep).Train(p =>
+        {
+            if (p.GlobalStep == 4 && !double.IsNaN(p.Loss)) throw new InvalidOperationException("killed");
+        }));
+        var saved = System.Text.Json.JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(crashed.Path, "last", "trainer.json")))!;
+        Assert.AreEqual((1, 1, 3), (saved.Epoch, saved.Batch, saved.GlobalStep), "the checkpoint after step 3 is inside epoch 1");
+
+        var again = new EncoderTrainer(Tiny(crashed.Path)).Train();
+        Assert.AreEqual(done.GlobalStep, again.GlobalStep);
+        AssertSameEncoder(full.Path, crashed.Path, "l_con", rtol: 1e-5, atol: 1e-6);
+    }
+
+    [TestMethod]
     public void RenderingPlusContrastiveTrainsTheDecoderAndResumesExactly()
     {
         TrainingOptions Options(string output) => Tiny(output) with

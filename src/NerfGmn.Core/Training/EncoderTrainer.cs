@@ -89,6 +89,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (!File.Exists(LogPath)) File.WriteAllText(LogPath, "epoch,batch,step,lr,beta1,loss,val_loss,seconds\n");
 
         var sw = Stopwatch.StartNew();
+        var sinceCheckpoint = Stopwatch.StartNew();
         try
         {
             for (int epoch = state.Epoch; epoch < Options.Epochs; epoch++)
@@ -114,6 +115,12 @@ public sealed class EncoderTrainer(TrainingOptions options)
                     state = state with { Batch = b + 1, GlobalStep = state.GlobalStep + 1 };
                     AppendLog(epoch, b, state.GlobalStep, lr, beta1, loss, null, sw.Elapsed.TotalSeconds);
                     progress?.Invoke(new TrainingProgress(epoch, b + 1, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, loss, null));
+                    if (Options.CheckpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= Options.CheckpointMinutes && b + 1 < batchesPerEpoch)
+                    {
+                        state = state with { TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>() };
+                        SaveCheckpoint(encoder, rendering ? decoder : null, optimizer, state);
+                        sinceCheckpoint.Restart();
+                    }
                 }
                 double? valLoss = val is { Objects.Count: > 1 } ? Validate(encoder, siglip, decoder, val, rendering, contrastive) : null;
                 bool best = valLoss is { } v ? v < state.BestValidation : true;
@@ -126,6 +133,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
                 if (best) EncoderCheckpoint.Save(encoder, BestPath, Options.Layout, Options.Objective);
                 AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds);
                 SaveCheckpoint(encoder, rendering ? decoder : null, optimizer, state);
+                sinceCheckpoint.Restart();
                 LossCurve.Write(LogPath, Path.Combine(Options.Output, "loss.png"));
                 progress?.Invoke(new TrainingProgress(epoch, batchesPerEpoch, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, double.NaN, valLoss));
             }

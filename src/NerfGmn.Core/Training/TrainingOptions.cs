@@ -27,6 +27,12 @@ public sealed record TrainingOptions
     public int Seed { get; init; }
     /// <summary>Objects (<c>&lt;class&gt;/&lt;object&gt;</c>) kept out of training and validation.</summary>
     public IReadOnlySet<string> Exclude { get; init; } = new HashSet<string>();
+    /// <summary>
+    /// Minutes between mid-epoch checkpoints (0: only at epoch ends). An epoch of the full dataset takes tens of minutes
+    /// on a CPU, and a killed process (not Ctrl+C) would otherwise lose it all. Not part of what makes a run the same.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double CheckpointMinutes { get; init; } = 5;
     public Graphs.TriplanePositionLayout Layout { get; init; } = Graphs.TriplanePositionLayout.Reference;
     public Decoder.ImplicitDecoderOptions Decoder { get; init; } = CpuDecoder;
     public RenderingLossOptions Rendering { get; init; } = RenderingLossOptions.Cpu;

@@ -29,6 +29,20 @@ public class TorchRuntimeTests
     }
 
     [TestMethod]
+    public void LargeTensorsComeFromTheReusedHeapNotFreshMappings()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Inconclusive("Linux only");
+        TorchRuntime.Load();
+        long before = TorchRuntime.MappedAllocationBytes();
+        // 48 MB: above glibc's largest mmap threshold (32 MB), so without the setting it is always a fresh mapping; below
+        // the 64 MB heap size of the per-thread arenas, so the test thread (not the main one) can serve it from a heap.
+        using var big = ones(48L << 20, dtype: TorchSharp.torch.ScalarType.Byte);
+        Assert.AreEqual(48L << 20, big.sum().item<long>());
+        Assert.IsTrue(TorchRuntime.MappedAllocationBytes() - before < 48L << 20,
+            $"a 48 MB tensor was mapped separately ({TorchRuntime.MappedAllocationBytes() - before} bytes): mallopt settings not applied");
+    }
+
+    [TestMethod]
     public void ShippedLibTorchSharpHasTheGlibcxxRequirementMarkedWeak()
     {
         if (!OperatingSystem.IsLinux()) Assert.Inconclusive("Linux only");

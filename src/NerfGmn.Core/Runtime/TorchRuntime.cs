@@ -10,6 +10,11 @@ namespace NerfGmn.Runtime;
 /// libtorch's allocator and a passive OpenMP wait policy remove both (see README, "Speed"). libtorch reads them
 /// from the native environment, which <see cref="Environment.SetEnvironmentVariable(string,string)"/> does not
 /// change on Linux, hence libc <c>setenv</c>.
+/// glibc serves every allocation above 32 MB (all [edges, d] tensors of a batch) with a fresh mmap and unmaps it on
+/// free, so each training step faulted its working set in again and the kernel spent ~30% of the step zeroing pages
+/// (perf: <c>clear_page_erms</c>). Large blocks therefore come from the heap and freed memory is kept for reuse
+/// (<c>mallopt</c>): a GMN training step's kernel time fell from 4.3 s to ~0.1 s and its CPU time by 30%, at the price of
+/// a resident size that stays at the step's peak.
 /// </summary>
 public static class TorchRuntime
 {
@@ -41,6 +46,11 @@ public static class TorchRuntime
             // Respect an explicit user choice.
             if (Environment.GetEnvironmentVariable(name) is null) setenv(name, value, 0);
         }
+        if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is null && Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is null)
+        {
+            mallopt(M_MMAP_MAX, 0);
+            mallopt(M_TRIM_THRESHOLD, -1);   // as size_t: never give the heap top back
+        }
         Tuned = true;
     }
 
@@ -65,6 +75,23 @@ public static class TorchRuntime
                 e.InnerException ?? e);
         }
     }
+
+    /// <summary>Bytes the C allocator currently holds in separately mapped blocks (glibc <c>mallinfo2().hblkhd</c>).</summary>
+    public static long MappedAllocationBytes() => RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? (long)mallinfo2().hblkhd : 0;
+
+    const int M_TRIM_THRESHOLD = -1, M_MMAP_MAX = -4;
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct MallInfo2
+    {
+        public nuint arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+    }
+
+    [DllImport("libc")]
+    static extern int mallopt(int param, int value);
+
+    [DllImport("libc")]
+    static extern MallInfo2 mallinfo2();
 
     [DllImport("libc", SetLastError = true)]
     static extern int setenv(string name, string value, int overwrite);

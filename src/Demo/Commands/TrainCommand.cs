@@ -52,6 +52,9 @@ static class TrainCommand
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
+            // `kill` and session ends send SIGTERM (background jobs ignore SIGINT): stop the same way, with a checkpoint.
+            using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
+                ctx => { ctx.Cancel = true; cts.Cancel(); });
             try
             {
                 TrainerState state = null!;

@@ -84,6 +84,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
             loaded.Dispose();
             if (rendering) LoadDecoder(decoder, Path.Combine(LastDir, "decoder.safetensors"));
             optimizer.load_state_dict(Path.Combine(LastDir, "optimizer.bin"));
+            TruncateLog(state.GlobalStep);
         }
         else if (File.Exists(LogPath)) File.Delete(LogPath);
         if (!File.Exists(LogPath)) File.WriteAllText(LogPath, "epoch,batch,step,lr,beta1,loss,val_loss,seconds\n");
@@ -266,6 +267,15 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (Directory.Exists(LastDir)) Directory.Move(LastDir, old);
         Directory.Move(tmp, LastDir);
         if (Directory.Exists(old)) Directory.Delete(old, true);
+    }
+
+    /// <summary>A killed run may have logged steps after its last checkpoint; they are redone on resume, so drop them.</summary>
+    void TruncateLog(int lastStep)
+    {
+        if (!File.Exists(LogPath)) return;
+        var lines = File.ReadAllLines(LogPath);
+        var kept = lines.Take(1).Concat(lines.Skip(1).Where(l => int.Parse(l.Split(',')[2], CultureInfo.InvariantCulture) <= lastStep)).ToArray();
+        if (kept.Length < lines.Length) File.WriteAllLines(LogPath, kept);
     }
 
     void AppendLog(int epoch, int batch, int step, double lr, double beta1, double loss, double? val, double seconds)

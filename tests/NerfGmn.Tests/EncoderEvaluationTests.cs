@@ -44,6 +44,25 @@ public class EncoderEvaluationTests
             Assert.AreEqual(1.0, recall[10], "k ≥ objects: every object is found");
         }
         Assert.IsTrue(report.MeanCosineBetweenObjects["mlp"] is > 0 and <= 1 + 1e-9);
+
+        // Centred per architecture: the gallery copies have the same mean as the queries, so kNN still finds them.
+        var centred = report.CenteredPerArchitecture!;
+        Assert.IsNull(centred.CenteredPerArchitecture);
+        Assert.AreEqual(1.0, centred.KnnAccuracy["mlp"]);
+        CollectionAssert.AreEquivalent(report.InstanceRecall.Keys.ToArray(), centred.InstanceRecall.Keys.ToArray());
+        // Class retrieval is Euclidean within one architecture: a common shift changes nothing.
+        foreach (var (arch, recall) in report.ClassRecall)
+            CollectionAssert.AreEqual(recall.Values.ToArray(), centred.ClassRecall[arch].Values.ToArray(), arch);
+        Assert.IsTrue(centred.MeanCosineBetweenObjects["mlp"] < report.MeanCosineBetweenObjects["mlp"], "the common offset is gone");
+    }
+
+    [TestMethod]
+    public void CenteringSubtractsTheMean()
+    {
+        var centred = EncoderEvaluation.CenterEach([[1f, 10f], [3f, 20f], [5f, 60f]]);
+        CollectionAssert.AreEqual(new[] { -2f, -20f }, centred[0]);
+        CollectionAssert.AreEqual(new[] { 0f, -10f }, centred[1]);
+        CollectionAssert.AreEqual(new[] { 2f, 30f }, centred[2]);
     }
 
     [TestMethod]

@@ -46,19 +46,22 @@ static class EvaluateCommand
     static void Print(EncoderEvaluationReport r)
     {
         static string P(double v) => double.IsNaN(v) ? "–" : (100 * v).ToString("F1", CultureInfo.InvariantCulture);
-        var perArch = new Table().AddColumns("arch", "NeRFs", "class R@1", "class R@5", "kNN accuracy", "mean cos between objects");
+        var c = r.CenteredPerArchitecture;
+        var perArch = new Table().AddColumns("arch", "NeRFs", "class R@1", "class R@5", "kNN accuracy", "kNN, centred", "mean cos between objects");
         foreach (var (arch, n) in r.Nerfs)
             perArch.AddRow(arch, n.ToString(CultureInfo.InvariantCulture), P(r.ClassRecall[arch].GetValueOrDefault(1, double.NaN)),
                 P(r.ClassRecall[arch].GetValueOrDefault(5, double.NaN)), P(r.KnnAccuracy.GetValueOrDefault(arch, double.NaN)),
+                P(c?.KnnAccuracy.GetValueOrDefault(arch, double.NaN) ?? double.NaN),
                 r.MeanCosineBetweenObjects[arch].ToString("F4", CultureInfo.InvariantCulture));
         AnsiConsole.Write(perArch);
         if (r.InstanceRecall.Count > 0)
         {
             var ks = r.InstanceRecall.Values.First().Keys.OrderBy(x => x).ToArray();
-            var inst = new Table().AddColumns(["query → gallery", .. ks.Select(x => $"R@{x}")]);
-            foreach (var (pair, rec) in r.InstanceRecall) inst.AddRow([pair, .. ks.Select(x => P(rec[x]))]);
+            var inst = new Table().AddColumns(["query → gallery", .. ks.Select(x => $"R@{x}"), .. ks.Select(x => $"centred R@{x}")]);
+            foreach (var (pair, rec) in r.InstanceRecall)
+                inst.AddRow([pair, .. ks.Select(x => P(rec[x])), .. ks.Select(x => P(c?.InstanceRecall[pair][x] ?? double.NaN))]);
             AnsiConsole.Write(inst);
         }
-        AnsiConsole.MarkupLineInterpolated($"split {r.Split}, {r.Seconds:F0} s (percentages)");
+        AnsiConsole.MarkupLineInterpolated($"split {r.Split}, {r.Seconds:F0} s (percentages; centred = each architecture's mean embedding subtracted)");
     }
 }

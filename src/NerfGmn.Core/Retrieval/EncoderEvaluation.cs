@@ -33,6 +33,13 @@ public sealed record EncoderEvaluationReport
     /// <summary>Mean cosine similarity between embeddings of different objects in one architecture: close to 1 = collapsed.</summary>
     public required IReadOnlyDictionary<string, double> MeanCosineBetweenObjects { get; init; }
     public required double Seconds { get; init; }
+    /// <summary>
+    /// The same measures after subtracting each architecture's mean embedding (over that architecture's NeRFs in the
+    /// split; gallery architectures by their own gallery mean). Not in the paper: it removes the per-architecture offset
+    /// that dominates a briefly trained GMN's embeddings; the architecture is known from the weights, so any query set
+    /// can be centred the same way. Null inside itself.
+    /// </summary>
+    public EncoderEvaluationReport? CenteredPerArchitecture { get; init; }
 }
 
 /// <summary>
@@ -55,6 +62,38 @@ public static class EncoderEvaluation
         var queryEmb = Embed(embedder, queries, options, $"embedding {options.Split}", progress, cancel);
         var byArch = queries.Select((e, i) => (e, z: queryEmb[i])).GroupBy(x => x.e.Arch).ToDictionary(g => g.Key, g => g.ToList());
 
+        IReadOnlyList<DatasetEntry>? gallery = null;
+        float[][]? galleryEmb = null;
+        if (options.GallerySplit is { } gallerySplit && File.Exists(data.SplitFile(gallerySplit)))
+        {
+            gallery = data.Entries(gallerySplit, options.GalleryArchitectures ?? DatasetLayout.Families);
+            galleryEmb = gallery.Count > 0 ? Embed(embedder, gallery, options, $"embedding {gallerySplit}", progress, cancel) : null;
+        }
+
+        var raw = Measure(byArch, gallery, galleryEmb, options);
+        var centeredQueries = byArch.ToDictionary(kv => kv.Key, kv => CenterEach(kv.Value.Select(x => x.z).ToList()).Zip(kv.Value, (z, x) => (x.e, z)).ToList());
+        float[][]? centeredGallery = null;
+        if (gallery is not null && galleryEmb is not null)
+        {
+            centeredGallery = new float[galleryEmb.Length][];
+            foreach (var group in gallery.Select((e, i) => (e.Arch, i)).GroupBy(x => x.Arch))
+            {
+                var idx = group.Select(x => x.i).ToList();
+                var centered = CenterEach(idx.Select(i => galleryEmb[i]).ToList());
+                for (int k = 0; k < idx.Count; k++) centeredGallery[idx[k]] = centered[k];
+            }
+        }
+        var seconds = Math.Round(sw.Elapsed.TotalSeconds, 1);
+        return raw with
+        {
+            Split = options.Split, Seconds = seconds,
+            CenteredPerArchitecture = Measure(centeredQueries, gallery, centeredGallery, options) with { Split = options.Split, Seconds = seconds },
+        };
+    }
+
+    static EncoderEvaluationReport Measure(Dictionary<string, List<(DatasetEntry e, float[] z)>> byArch, IReadOnlyList<DatasetEntry>? gallery,
+        float[][]? galleryEmb, EncoderEvaluationOptions options)
+    {
         var classRecall = byArch.ToDictionary(kv => kv.Key, kv => RetrievalMetrics.ClassRecall(
             kv.Value.Select(x => x.z).ToList(), kv.Value.Select(x => x.e.Class).ToList(), options.Ks));
 
@@ -73,29 +112,32 @@ public static class EncoderEvaluation
             }
 
         var knn = new Dictionary<string, double>();
-        if (options.GallerySplit is { } gallerySplit && File.Exists(data.SplitFile(gallerySplit)))
+        if (gallery is { Count: > 0 } && galleryEmb is not null)
         {
-            var galleryArchs = options.GalleryArchitectures ?? DatasetLayout.Families;
-            var gallery = data.Entries(gallerySplit, galleryArchs);
-            if (gallery.Count > 0)
+            var index = new NearestNeighborIndex(galleryEmb, DistanceMetric.Cosine);
+            foreach (var (arch, items) in byArch)
             {
-                var galleryEmb = Embed(embedder, gallery, options, $"embedding {gallerySplit}", progress, cancel);
-                var index = new NearestNeighborIndex(galleryEmb, DistanceMetric.Cosine);
-                foreach (var (arch, items) in byArch)
-                {
-                    var predicted = items.Select(x => NearestNeighborIndex.Vote(index.Query(x.z, options.Neighbours).Indices.Select(i => gallery[i].Class).ToList())).ToList();
-                    knn[arch] = RetrievalMetrics.Accuracy(items.Select(x => x.e.Class).ToList(), predicted).Micro;
-                }
+                var predicted = items.Select(x => NearestNeighborIndex.Vote(index.Query(x.z, options.Neighbours).Indices.Select(i => gallery[i].Class).ToList())).ToList();
+                knn[arch] = RetrievalMetrics.Accuracy(items.Select(x => x.e.Class).ToList(), predicted).Micro;
             }
         }
 
         var spread = byArch.ToDictionary(kv => kv.Key, kv => MeanCosine(kv.Value.Select(x => x.z).ToList()));
         return new EncoderEvaluationReport
         {
-            Split = options.Split, Nerfs = byArch.ToDictionary(kv => kv.Key, kv => kv.Value.Count),
-            ClassRecall = classRecall, InstanceRecall = instance, KnnAccuracy = knn, MeanCosineBetweenObjects = spread,
-            Seconds = Math.Round(sw.Elapsed.TotalSeconds, 1),
+            Split = "", Nerfs = byArch.ToDictionary(kv => kv.Key, kv => kv.Value.Count),
+            ClassRecall = classRecall, InstanceRecall = instance, KnnAccuracy = knn, MeanCosineBetweenObjects = spread, Seconds = 0,
         };
+    }
+
+    /// <summary>The vectors minus their mean.</summary>
+    public static float[][] CenterEach(IReadOnlyList<float[]> z)
+    {
+        if (z.Count == 0) return [];
+        var mean = new double[z[0].Length];
+        foreach (var v in z) for (int k = 0; k < mean.Length; k++) mean[k] += v[k];
+        for (int k = 0; k < mean.Length; k++) mean[k] /= z.Count;
+        return z.Select(v => v.Select((x, k) => (float)(x - mean[k])).ToArray()).ToArray();
     }
 
     static float[][] Embed(NerfEmbedder embedder, IReadOnlyList<DatasetEntry> entries, EncoderEvaluationOptions options, string what,

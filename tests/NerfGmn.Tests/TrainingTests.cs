@@ -96,14 +96,20 @@ public class TrainingTests
     }
 
     [TestMethod]
-    public void AKilledRunResumesFromItsMidEpochCheckpoint()
+    [DataRow(false)]
+    [DataRow(true)]
+    public void AKilledRunResumesFromItsMidEpochCheckpoint(bool centerPerArchitecture)
     {
+        TrainingOptions Options(string output) => Tiny(output) with { CenterPerArchitecture = centerPerArchitecture };
         using var full = TestPaths.NewTempDir();
-        var done = new EncoderTrainer(Tiny(full.Path)).Train();
+        var done = new EncoderTrainer(Options(full.Path)).Train();
+        if (centerPerArchitecture)
+            CollectionAssert.AreEquivalent(new[] { "mlp", "hash" }, done.ArchitectureMeans!.Keys.ToArray(), "a running mean per training family, kept in the state");
+        else Assert.IsNull(done.ArchitectureMeans);
 
         // A crash (not Ctrl+C) saves nothing at the time; what survives is the last periodic checkpoint.
         using var crashed = TestPaths.NewTempDir();
-        var everyStep = Tiny(crashed.Path) with { CheckpointMinutes = 1e-9 };
+        var everyStep = Options(crashed.Path) with { CheckpointMinutes = 1e-9 };
         Assert.ThrowsExactly<InvalidOperationException>(() => new EncoderTrainer(everyStep).Train(p =>
         {
             if (p.GlobalStep == 4 && !double.IsNaN(p.Loss)) throw new InvalidOperationException("killed");
@@ -111,7 +117,7 @@ public class TrainingTests
         var saved = System.Text.Json.JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(crashed.Path, "last", "trainer.json")))!;
         Assert.AreEqual((1, 1, 3), (saved.Epoch, saved.Batch, saved.GlobalStep), "the checkpoint after step 3 is inside epoch 1");
 
-        var again = new EncoderTrainer(Tiny(crashed.Path)).Train();
+        var again = new EncoderTrainer(Options(crashed.Path)).Train();
         Assert.AreEqual(done.GlobalStep, again.GlobalStep);
         AssertSameEncoder(full.Path, crashed.Path, "l_con", rtol: 1e-5, atol: 1e-6);
         // Step 4 was logged before the crash and redone after it: the log holds it once, like the uninterrupted run's.

@@ -22,8 +22,9 @@ static class TrainCommand
         var maxLr = new Option<double?>("--max-lr") { Description = "override the preset's OneCycle peak learning rate" };
         var lambda = new Option<double?>("--lambda") { Description = "override λ in L_R + λ·L_C" };
         var standardize = new Option<bool>("--standardize") { Description = "standardise embeddings (running mean/variance; not in the reference) so short runs escape the collapsed start" };
+        var center = new Option<bool>("--center") { Description = "L_C on embeddings minus a running mean per architecture (not in the reference)" };
         var valueScale = new Option<double?>("--value-scale") { Description = "initial scale of the edge-value sine encoder (reference: 1); larger spreads objects apart at init" };
-        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, lambda, valueScale, standardize };
+        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, lambda, valueScale, standardize, center };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -36,7 +37,7 @@ static class TrainCommand
             options = options with
             {
                 Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
-                MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
+                MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
                 Encoder = options.Encoder with
                 {
                     ValueEncoderScale = p.GetValue(valueScale) ?? options.Encoder.ValueEncoderScale,

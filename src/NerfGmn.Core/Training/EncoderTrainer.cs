@@ -21,6 +21,8 @@ public sealed record TrainerState
     public double BestValidation { get; init; } = double.PositiveInfinity;
     public float TPrime { get; init; }
     public float Bias { get; init; }
+    /// <summary>Running mean embedding per architecture (<see cref="TrainingOptions.CenterPerArchitecture"/>; null otherwise).</summary>
+    public Dictionary<string, float[]>? ArchitectureMeans { get; init; }
 }
 
 /// <summary>Progress of training: epoch, batch, step, losses.</summary>
@@ -73,6 +75,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         {
             CheckSameRun();
             state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(LastDir, "trainer.json")), StateJson)!;
+            _architectureMeans = state.ArchitectureMeans?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal) ?? new(StringComparer.Ordinal);
             var (loaded, _) = EncoderCheckpoint.Load(Path.Combine(LastDir, "encoder.safetensors"));
             using (no_grad())
             {
@@ -150,8 +153,12 @@ public sealed class EncoderTrainer(TrainingOptions options)
             foreach (var t in _targets.Values) t.Dispose();
             _targets.Clear();
         }
-        return state;
+        return WithMeans(state);
     }
+
+    TrainerState WithMeans(TrainerState state) => Options.CenterPerArchitecture
+        ? state with { ArchitectureMeans = _architectureMeans.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal) }
+        : state;
 
     readonly Dictionary<string, RenderTarget> _targets = new(StringComparer.Ordinal);
 
@@ -190,8 +197,9 @@ public sealed class EncoderTrainer(TrainingOptions options)
         double foregroundMse = double.NaN;
         if (contrastive)
         {
-            var idx = arange(S(0), S(z.shape[0]), S(2));
-            loss = siglip.forward(z.index_select(0, idx), z.index_select(0, idx.Plus(S(1))));
+            var zc = Options.CenterPerArchitecture ? CenterPerArchitecture(z, nerfs.Select(n => n.Arch).ToList(), update: step >= 0) : z;
+            var idx = arange(S(0), S(zc.shape[0]), S(2));
+            loss = siglip.forward(zc.index_select(0, idx), zc.index_select(0, idx.Plus(S(1))));
         }
         if (rendering)
         {
@@ -203,6 +211,30 @@ public sealed class EncoderTrainer(TrainingOptions options)
             loss = loss is null ? lr : lr.Plus(S(Options.ContrastiveWeight) * loss);
         }
         return (loss!, foregroundMse);
+    }
+
+    Dictionary<string, float[]> _architectureMeans = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Subtracts each graph's architecture mean (running, not differentiated) so that SigLIP compares what distinguishes
+    /// objects rather than the per-architecture offset every positive pair straddles. Training steps first move each
+    /// architecture's mean towards its mean in the batch (momentum <see cref="TrainingOptions.CenterMomentum"/>; the first
+    /// batch sets it).
+    /// </summary>
+    Tensor CenterPerArchitecture(Tensor z, IReadOnlyList<string> archs, bool update)
+    {
+        var values = z.detach().to_type(ScalarType.Float32).cpu();
+        if (update)
+            foreach (var group in archs.Select((a, i) => (a, i)).GroupBy(x => x.a))
+            {
+                var mean = values.index_select(0, tensor(group.Select(x => (long)x.i).ToArray())).mean([0]).data<float>().ToArray();
+                if (_architectureMeans.TryGetValue(group.Key, out var running))
+                    for (int k = 0; k < mean.Length; k++) running[k] += (float)Options.CenterMomentum * (mean[k] - running[k]);
+                else _architectureMeans[group.Key] = mean;
+            }
+        int dim = (int)z.shape[1];
+        var offsets = archs.SelectMany(a => _architectureMeans.TryGetValue(a, out var m) ? m : new float[dim]).ToArray();
+        return z.Minus(tensor(offsets, [archs.Count, dim]).to_type(z.dtype));
     }
 
     RenderTarget Target(TrainingData data, string obj, string arch)
@@ -259,6 +291,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (decoder is not null)
             IO.SafeTensorsFile.Write(Path.Combine(tmp, "decoder.safetensors"), decoder.state_dict().ToDictionary(
                 kv => decoder.ToReferenceName(kv.Key), kv => IO.SafeTensor.FromFloats(kv.Value.detach().contiguous().data<float>().ToArray(), kv.Value.shape)));
+        state = WithMeans(state);
         File.WriteAllText(Path.Combine(tmp, "trainer.json"), JsonSerializer.Serialize(state, StateJson));
         File.WriteAllText(Path.Combine(tmp, "options.json"), JsonSerializer.Serialize(Options, new JsonSerializerOptions { WriteIndented = true }));
         // Swap in: the old checkpoint is removed only once the new one is complete.

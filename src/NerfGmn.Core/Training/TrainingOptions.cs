@@ -25,6 +25,12 @@ public sealed record TrainingOptions
     /// <summary>λ of L_R + λ·L_C.</summary>
     public double ContrastiveWeight { get; init; } = 2e-2;
     public int Seed { get; init; }
+    /// <summary>
+    /// L_C on embeddings minus a running mean per architecture (not in the reference). Every positive pair spans two
+    /// architectures, and a briefly trained GMN's embedding is mostly its architecture's offset.
+    /// </summary>
+    public bool CenterPerArchitecture { get; init; }
+    public double CenterMomentum { get; init; } = 0.1;
     /// <summary>Objects (<c>&lt;class&gt;/&lt;object&gt;</c>) kept out of training and validation.</summary>
     public IReadOnlySet<string> Exclude { get; init; } = new HashSet<string>();
     /// <summary>

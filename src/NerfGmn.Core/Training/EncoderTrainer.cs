@@ -32,8 +32,8 @@ public sealed record TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch,
 /// Trains the GMN encoder (gmnerf <c>trainers/l_con.py</c>, <c>l_rec.py</c>, <c>l_rec_con.py</c>) on batches of pairs of
 /// the same object in two architectures: L_C = SigLIP over the pairs, L_R = the rendering loss through the nf2vec
 /// decoder over every graph of the batch, L_R+C = L_R + λ·L_C. AdamW (weight decay also on t′ and b) with OneCycle
-/// (β₁ cycling) stepped per batch. Checkpoints (<c>last/</c>, written into a temporary folder then renamed) after every epoch and when
-/// cancelled; <see cref="Train"/> resumes from <c>last/</c> with the optimiser, schedule position and sampler order
+/// (β₁ cycling) stepped per batch. Checkpoints (<c>last/</c>, written into a temporary folder then renamed) after every epoch, every
+/// <see cref="TrainingOptions.CheckpointMinutes"/> inside one, and when cancelled; <see cref="Train"/> resumes from <c>last/</c> with the optimiser, schedule position and sampler order
 /// restored (per-step randomness is derived from the step number). Validation on the val split: the decoder's
 /// foreground PSNR for L_R and L_R+C (logged as −PSNR, so lower is better throughout), the SigLIP loss for L_C; the
 /// best epoch is kept as <c>best.safetensors</c>. A CSV log and a PNG loss curve.

@@ -23,11 +23,12 @@ public sealed record RenderingLossOptions
 }
 
 /// <summary>
-/// What the rendering loss needs of one input NeRF, computed once: its occupancy grid, its unoccupied cells, and a
-/// pool of foreground rays (random pixels of random views whose ground-truth opacity is non-zero) with the NeRF's
+/// What the rendering loss needs of one input NeRF, computed once: its occupancy grid and a pool of foreground rays (random pixels of random views whose ground-truth opacity is non-zero) with the NeRF's
 /// own render of them (colour on black C, opacity A; no stratification, σ-culling on, as nf2vec's GT renders).
+/// Targets are cached for the whole run, so they hold nothing that is cheap to recompute: the unoccupied cells
+/// (<see cref="EmptyCells"/>, 8 bytes per cell, 16 MB for a 128³ grid) are listed per step from the grid.
 /// </summary>
-public sealed record RenderTarget(OccupancyGrid Grid, Tensor EmptyCells, Tensor Origins, Tensor Directions, Tensor ColorOnBlack, Tensor Opacity) : IDisposable
+public sealed record RenderTarget(OccupancyGrid Grid, Tensor Origins, Tensor Directions, Tensor ColorOnBlack, Tensor Opacity) : IDisposable
 {
     public static RenderTarget Create(RadianceField nerf, OccupancyGrid grid, CameraSet cameras, RenderingLossOptions o, Generator gen)
     {
@@ -48,17 +49,19 @@ public sealed record RenderTarget(OccupancyGrid Grid, Tensor EmptyCells, Tensor 
             gt = VolumeRenderer.Render(p => nerf.forward(p), allO, allD, grid, new RenderOptions { SigmaCulling = true });
         var fg = gt.Opacity.gt(S(0)).nonzero().squeeze(1);
         if (fg.shape[0] == 0) fg = arange(S(Math.Min(o.ForegroundRays, allO.shape[0])));   // empty NeRF: any rays
-        var empty = tensor(grid.Occupied).logical_not().nonzero().squeeze(1);
         // Targets are cached across training steps: keep them out of every dispose scope (freed by Dispose).
-        return new RenderTarget(grid, empty.DetachFromDisposeScope(), allO.index_select(0, fg).DetachFromDisposeScope(),
+        return new RenderTarget(grid, allO.index_select(0, fg).DetachFromDisposeScope(),
             allD.index_select(0, fg).DetachFromDisposeScope(), gt.Rgb.index_select(0, fg).DetachFromDisposeScope(),
             gt.Opacity.index_select(0, fg).DetachFromDisposeScope());
     }
 
     public void Dispose()
     {
-        foreach (var t in new[] { EmptyCells, Origins, Directions, ColorOnBlack, Opacity }) t.Dispose();
+        foreach (var t in new[] { Origins, Directions, ColorOnBlack, Opacity }) t.Dispose();
     }
+
+    /// <summary>Flat indices of the grid's unoccupied cells, ascending.</summary>
+    public Tensor EmptyCells() => tensor(Grid.Occupied).logical_not().nonzero().squeeze(1);
 }
 
 /// <summary>
@@ -98,8 +101,9 @@ public static class RenderingLoss
             var cOut = t.ColorOnBlack.index_select(0, pick).Plus(bg * (S(1) - a));
             gts.Add((cOut * a).Plus(bg * (S(1) - a)));
             // Background points: unoccupied cells without replacement, jittered inside the cell.
-            long nBg = Math.Max(0, Math.Min(o.TotalPoints - flat.shape[0], Math.Min(o.BackgroundCells, t.EmptyCells.shape[0])));
-            var cells = t.EmptyCells.index_select(0, randperm(t.EmptyCells.shape[0], generator: gen)[..(int)nBg]);
+            var empty = t.EmptyCells();
+            long nBg = Math.Max(0, Math.Min(o.TotalPoints - flat.shape[0], Math.Min(o.BackgroundCells, empty.shape[0])));
+            var cells = empty.index_select(0, randperm(empty.shape[0], generator: gen)[..(int)nBg]);
             int r = t.Grid.Resolution;
             var ijk = stack([cells / (S(r * r)), cells / S(r) % S(r), cells % S(r)], 1).to_type(ScalarType.Float32);
             var lo = tensor(t.Grid.Roi[..3]); var hi = tensor(t.Grid.Roi[3..]);

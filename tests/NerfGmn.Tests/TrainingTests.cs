@@ -126,6 +126,19 @@ public class TrainingTests
     }
 
     [TestMethod]
+    public void ACheckpointLeftAsLastOldByAKillMidSwapIsRecovered()
+    {
+        using var run = TestPaths.NewTempDir();
+        var done = new EncoderTrainer(Tiny(run.Path)).Train();
+        Directory.Move(Path.Combine(run.Path, "last"), Path.Combine(run.Path, "last.old"));
+        int stepsTrained = 0;
+        var again = new EncoderTrainer(Tiny(run.Path)).Train(p => { if (!double.IsNaN(p.Loss)) stepsTrained++; });
+        Assert.AreEqual(0, stepsTrained, "the finished run was recovered, not started again");
+        Assert.AreEqual(done.GlobalStep, again.GlobalStep);
+        Assert.IsTrue(Directory.Exists(Path.Combine(run.Path, "last")));
+    }
+
+    [TestMethod]
     public void RenderingPlusContrastiveTrainsTheDecoderAndResumesExactly()
     {
         TrainingOptions Options(string output) => Tiny(output) with

@@ -71,6 +71,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
         var optimizer = optim.AdamW([group], lr: schedule.InitialLr, weight_decay: Options.WeightDecay);
         var state = new TrainerState { TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>() };
 
+        // Killed between the two renames of SaveCheckpoint: the previous checkpoint is complete under last.old.
+        if (!Directory.Exists(LastDir) && Directory.Exists(LastDir + ".old")) Directory.Move(LastDir + ".old", LastDir);
         if (File.Exists(Path.Combine(LastDir, "trainer.json")))
         {
             CheckSameRun();

@@ -69,7 +69,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
             LearningRate = schedule.InitialLr, weight_decay = Options.WeightDecay, beta1 = 0.95, beta2 = 0.999, eps = 1e-8,
         });
         var optimizer = optim.AdamW([group], lr: schedule.InitialLr, weight_decay: Options.WeightDecay);
-        var state = new TrainerState { TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>() };
+        var state = new TrainerState();
 
         // Killed between the two renames of SaveCheckpoint: the previous checkpoint is complete under last.old.
         if (!Directory.Exists(LastDir) && Directory.Exists(LastDir + ".old")) Directory.Move(LastDir + ".old", LastDir);
@@ -96,6 +96,18 @@ public sealed class EncoderTrainer(TrainingOptions options)
 
         var sw = Stopwatch.StartNew();
         var sinceCheckpoint = Stopwatch.StartNew();
+        // t′, b and the architecture means live in their objects; the state copies them whenever it is saved or returned.
+        TrainerState Snapshot() => state with
+        {
+            TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>(),
+            ArchitectureMeans = Options.CenterPerArchitecture ? _architectureMeans.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal) : null,
+        };
+        void Checkpoint()
+        {
+            state = Snapshot();
+            SaveCheckpoint(encoder, rendering ? decoder : null, optimizer, state);
+            sinceCheckpoint.Restart();
+        }
         try
         {
             for (int epoch = state.Epoch; epoch < Options.Epochs; epoch++)
@@ -122,11 +134,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
                     AppendLog(epoch, b, state.GlobalStep, lr, beta1, loss, null, sw.Elapsed.TotalSeconds);
                     progress?.Invoke(new TrainingProgress(epoch, b + 1, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, loss, null));
                     if (Options.CheckpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= Options.CheckpointMinutes && b + 1 < batchesPerEpoch)
-                    {
-                        state = state with { TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>() };
-                        SaveCheckpoint(encoder, rendering ? decoder : null, optimizer, state);
-                        sinceCheckpoint.Restart();
-                    }
+                        Checkpoint();
                 }
                 double? valLoss = val is { Objects.Count: > 1 } ? Validate(encoder, siglip, decoder, val, rendering, contrastive) : null;
                 bool best = valLoss is { } v ? v < state.BestValidation : true;
@@ -134,20 +142,17 @@ public sealed class EncoderTrainer(TrainingOptions options)
                 {
                     Epoch = epoch + 1, Batch = 0,
                     BestValidation = valLoss is { } vv && vv < state.BestValidation ? vv : state.BestValidation,
-                    TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>(),
                 };
                 if (best) EncoderCheckpoint.Save(encoder, BestPath, Options.Layout, Options.Objective);
                 AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds);
-                SaveCheckpoint(encoder, rendering ? decoder : null, optimizer, state);
-                sinceCheckpoint.Restart();
+                Checkpoint();
                 LossCurve.Write(LogPath, Path.Combine(Options.Output, "loss.png"));
                 progress?.Invoke(new TrainingProgress(epoch, batchesPerEpoch, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, double.NaN, valLoss));
             }
         }
         catch (OperationCanceledException)
         {
-            state = state with { TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>() };
-            SaveCheckpoint(encoder, rendering ? decoder : null, optimizer, state);   // nothing lost on Ctrl+C
+            Checkpoint();   // nothing lost on Ctrl+C
             throw;
         }
         finally
@@ -155,12 +160,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
             foreach (var t in _targets.Values) t.Dispose();
             _targets.Clear();
         }
-        return WithMeans(state);
+        return Snapshot();
     }
-
-    TrainerState WithMeans(TrainerState state) => Options.CenterPerArchitecture
-        ? state with { ArchitectureMeans = _architectureMeans.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal) }
-        : state;
 
     readonly Dictionary<string, RenderTarget> _targets = new(StringComparer.Ordinal);
 
@@ -293,7 +294,6 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (decoder is not null)
             IO.SafeTensorsFile.Write(Path.Combine(tmp, "decoder.safetensors"), decoder.state_dict().ToDictionary(
                 kv => decoder.ToReferenceName(kv.Key), kv => IO.SafeTensor.FromFloats(kv.Value.detach().contiguous().data<float>().ToArray(), kv.Value.shape)));
-        state = WithMeans(state);
         File.WriteAllText(Path.Combine(tmp, "trainer.json"), JsonSerializer.Serialize(state, StateJson));
         File.WriteAllText(Path.Combine(tmp, "options.json"), JsonSerializer.Serialize(Options, new JsonSerializerOptions { WriteIndented = true }));
         // Swap in: the old checkpoint is removed only once the new one is complete.

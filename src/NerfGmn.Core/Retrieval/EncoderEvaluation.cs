@@ -60,7 +60,6 @@ public static class EncoderEvaluation
         var queries = data.Entries(options.Split);
         if (queries.Count == 0) throw new NerfFormatException(data.Root, $"no NeRFs listed in {options.Split}.txt");
         var queryEmb = Embed(embedder, queries, options, $"embedding {options.Split}", progress, cancel);
-        var byArch = queries.Select((e, i) => (e, z: queryEmb[i])).GroupBy(x => x.e.Arch).ToDictionary(g => g.Key, g => g.ToList());
 
         IReadOnlyList<DatasetEntry>? gallery = null;
         float[][]? galleryEmb = null;
@@ -70,30 +69,17 @@ public static class EncoderEvaluation
             galleryEmb = gallery.Count > 0 ? Embed(embedder, gallery, options, $"embedding {gallerySplit}", progress, cancel) : null;
         }
 
-        var raw = Measure(byArch, gallery, galleryEmb, options);
-        var centeredQueries = byArch.ToDictionary(kv => kv.Key, kv => CenterEach(kv.Value.Select(x => x.z).ToList()).Zip(kv.Value, (z, x) => (x.e, z)).ToList());
-        float[][]? centeredGallery = null;
-        if (gallery is not null && galleryEmb is not null)
-        {
-            centeredGallery = new float[galleryEmb.Length][];
-            foreach (var group in gallery.Select((e, i) => (e.Arch, i)).GroupBy(x => x.Arch))
-            {
-                var idx = group.Select(x => x.i).ToList();
-                var centered = CenterEach(idx.Select(i => galleryEmb[i]).ToList());
-                for (int k = 0; k < idx.Count; k++) centeredGallery[idx[k]] = centered[k];
-            }
-        }
+        var raw = Measure(queries, queryEmb, gallery, galleryEmb, options);
+        var centred = Measure(queries, CenterPerArchitecture(queries, queryEmb), gallery,
+            galleryEmb is null ? null : CenterPerArchitecture(gallery!, galleryEmb), options);
         var seconds = Math.Round(sw.Elapsed.TotalSeconds, 1);
-        return raw with
-        {
-            Split = options.Split, Seconds = seconds,
-            CenteredPerArchitecture = Measure(centeredQueries, gallery, centeredGallery, options) with { Split = options.Split, Seconds = seconds },
-        };
+        return raw with { Seconds = seconds, CenteredPerArchitecture = centred with { Seconds = seconds } };
     }
 
-    static EncoderEvaluationReport Measure(Dictionary<string, List<(DatasetEntry e, float[] z)>> byArch, IReadOnlyList<DatasetEntry>? gallery,
+    static EncoderEvaluationReport Measure(IReadOnlyList<DatasetEntry> queries, float[][] queryEmb, IReadOnlyList<DatasetEntry>? gallery,
         float[][]? galleryEmb, EncoderEvaluationOptions options)
     {
+        var byArch = queries.Select((e, i) => (e, z: queryEmb[i])).GroupBy(x => x.e.Arch).ToDictionary(g => g.Key, g => g.ToList());
         var classRecall = byArch.ToDictionary(kv => kv.Key, kv => RetrievalMetrics.ClassRecall(
             kv.Value.Select(x => x.z).ToList(), kv.Value.Select(x => x.e.Class).ToList(), options.Ks));
 
@@ -125,9 +111,19 @@ public static class EncoderEvaluation
         var spread = byArch.ToDictionary(kv => kv.Key, kv => MeanCosine(kv.Value.Select(x => x.z).ToList()));
         return new EncoderEvaluationReport
         {
-            Split = "", Nerfs = byArch.ToDictionary(kv => kv.Key, kv => kv.Value.Count),
+            Split = options.Split, Nerfs = byArch.ToDictionary(kv => kv.Key, kv => kv.Value.Count),
             ClassRecall = classRecall, InstanceRecall = instance, KnnAccuracy = knn, MeanCosineBetweenObjects = spread, Seconds = 0,
         };
+    }
+
+    /// <summary>Each embedding minus the mean embedding of its entry's architecture (order kept).</summary>
+    static float[][] CenterPerArchitecture(IReadOnlyList<DatasetEntry> entries, float[][] z)
+    {
+        var result = new float[z.Length][];
+        foreach (var group in Enumerable.Range(0, z.Length).GroupBy(i => entries[i].Arch))
+            foreach (var (i, centred) in group.Zip(CenterEach(group.Select(i => z[i]).ToList())))
+                result[i] = centred;
+        return result;
     }
 
     /// <summary>The vectors minus their mean.</summary>

@@ -46,7 +46,8 @@ public static class TorchRuntime
             // Respect an explicit user choice.
             if (Environment.GetEnvironmentVariable(name) is null) setenv(name, value, 0);
         }
-        if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is null && Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is null)
+        // Only malloc tunables of the user's own count as a choice; GLIBC_TUNABLES may carry unrelated ones.
+        if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.") != true && Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is null)
         {
             mallopt(M_MMAP_MAX, 0);
             mallopt(M_TRIM_THRESHOLD, -1);   // as size_t: never give the heap top back

@@ -52,6 +52,7 @@ static class BenchCommand
                 results["matmul_gflops_range"] = $"{sorted[0]:F1}-{sorted[^1]:F1}";
                 if (only is null) results["decoder_points_per_s"] = Math.Round(EncoderBenchmark.DecoderPointsPerSecond(NerfGmn.Decoder.ImplicitDecoderOptions.Paper));
                 results["peak_rss_mb"] = Math.Round(BenchmarkStats.PeakRssMb(), 1);
+                results["allocator"] = NerfGmn.Runtime.TorchRuntime.HeapReuse ? "heap-reuse" : "glibc-mmap";
             }
             if (s is "all" or "runtime")
             {

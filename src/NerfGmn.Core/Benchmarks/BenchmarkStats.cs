@@ -26,6 +26,20 @@ public static class BenchmarkStats
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
+    /// <summary>
+    /// Restarts the peak-resident count from the current resident size (Linux: "5" to /proc/self/clear_refs), so a
+    /// following <see cref="PeakRssMb"/> covers one measurement; false where unsupported.
+    /// </summary>
+    public static bool ResetPeakRss()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     /// <summary>Peak resident set size of this process in MB (Linux VmHWM), or the working set elsewhere.</summary>
     public static double PeakRssMb()
     {

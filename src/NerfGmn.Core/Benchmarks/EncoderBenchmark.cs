@@ -11,7 +11,7 @@ namespace NerfGmn.Benchmarks;
 /// <summary>
 /// GMN encoder forward and training-step times on paper-size graphs (batches of 8, AdamW), and decoder throughput.
 /// Keys follow the project's bench JSON names: <c>encoder.&lt;mlp|tri|hash&gt;.fwd_ms_per_graph</c>,
-/// <c>.train_ms_per_graph</c>, the same under <c>encoder_cpu_preset.</c>, <c>decoder_points_per_s</c>.
+/// <c>.train_ms_per_graph</c>, <c>.train_peak_rss_mb</c>, the same under <c>encoder_cpu_preset.</c>, <c>decoder_points_per_s</c>.
 /// </summary>
 public static class EncoderBenchmark
 {
@@ -45,6 +45,7 @@ public static class EncoderBenchmark
                     gmn.forward(batch);
                 }, runs, 1);
                 gmn.train();
+                bool peakReset = BenchmarkStats.ResetPeakRss();
                 double train = BenchmarkStats.MedianMs(() =>
                 {
                     using var scope = NewDisposeScope();
@@ -55,6 +56,8 @@ public static class EncoderBenchmark
                 }, runs, 1);
                 result[$"{prefix}.{key}.fwd_ms_per_graph"] = fwd / 8;
                 result[$"{prefix}.{key}.train_ms_per_graph"] = train / 8;
+                // Resident peak of the training steps of this batch (what "training memory" means; includes what the process already holds).
+                if (peakReset) result[$"{prefix}.{key}.train_peak_rss_mb"] = BenchmarkStats.PeakRssMb();
                 if (before is { } b && matmulGflops!.Invoke() is var after)
                 {
                     double gflops = (b + after) / 2;

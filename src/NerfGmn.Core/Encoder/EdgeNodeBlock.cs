@@ -44,7 +44,7 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
     {
         // Own scope: intermediates are released as soon as autograd no longer needs them.
         using var scope = NewDisposeScope();
-        var (h, g) = Step(input);
+        var (h, g) = is_grad_enabled() ? Step(input) : StepInCache(input);
         return (h.MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
     }
 
@@ -62,6 +62,49 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
         using (var m = Message(hn, gNew, src)) a = Aggregate(m, dst, h.shape[0], inverseInDegree);
         var hNew = Update(hn, a);
         return (h.Plus(node_residual!.forward(nn.functional.silu(hNew))), EdgeResidual(g, gNew));
+    }
+
+    /// <summary>
+    /// Edges per chunk of <see cref="StepInCache"/>: a chunk's [chunk, d] buffers stay in L3. Paper-size forward on 8
+    /// tri-plane graphs, ms per graph: 1024 → 698–769, 4096 → 475, 16384 → 451–456, 65536 → 449–468.
+    /// </summary>
+    public static int ChunkEdges { get; set; } = 16384;
+
+    /// <summary>
+    /// The same block without autograd (inference, and the first pass of a checkpointed segment), one chunk of edges at
+    /// a time: a chunk's norm, edge model, message, aggregation and residual all run while its rows are in cache, so
+    /// the [E, d] states are read and written once per block instead of once per operation (at paper size the
+    /// element-wise passes, not the GEMMs, dominated a block's time).
+    /// </summary>
+    (Tensor H, Tensor G) StepInCache(BlockInput input)
+    {
+        var (h, g, src, dst, inverseInDegree) = (input.H, input.G, input.Source, input.Target, input.InverseInDegree);
+        int d = _d;
+        var hn = node_norm is null ? h : node_norm.forward(h);
+        var we = edge_model.weight!;
+        using var edgeFromSource = nn.functional.linear(hn, we[.., 0..d], edge_model.bias);
+        using var edgeFromTarget = nn.functional.linear(hn, we[.., d..(2 * d)]);
+        var edgeWeight = we[.., (2 * d)..(3 * d)].t();
+        using var messageFromSource = message is null ? null : nn.functional.linear(hn, message.weight![.., 0..d], message.bias);
+        var messageWeight = message?.weight![.., d..(2 * d)].t();
+        var sums = message is null ? null : zeros(h.shape[0], d, dtype: h.dtype, device: h.device);
+        var residualWeight = edge_residual.weight!.t();
+        var gOut = empty_like(g);
+        long edges = g.shape[0];
+        for (long start = 0; start < edges; start += ChunkEdges)
+        {
+            using var scope = NewDisposeScope();
+            long m = Math.Min(ChunkEdges, edges - start);
+            var (gc, s, t) = (g.narrow(0, start, m), src.narrow(0, start, m), dst.narrow(0, start, m));
+            var e = edgeFromSource.index_select(0, s).AddInPlace(edgeFromTarget.index_select(0, t))
+                .addmm_(edge_norm.forward(gc), edgeWeight).relu_();
+            if (sums is not null)
+                sums.index_add_(0, t, messageFromSource!.index_select(0, s).addmm_(e, messageWeight!).relu_(), S(1.0));
+            gOut.narrow(0, start, m).copy_(gc).AddInPlace(edge_residual.bias!).addmm_(e.silu_(), residualWeight);
+        }
+        if (sums is null) return (h, gOut);
+        var hNew = Update(hn, sums.mul_(inverseInDegree));
+        return (h.Plus(node_residual!.forward(nn.functional.silu(hNew))), gOut);
     }
 
     // Per-edge sums are formed in place and per-edge temporaries released as soon as autograd no longer needs them:

@@ -45,8 +45,12 @@ static class BenchCommand
                 if (wanted.Contains("cpu")) encoders["encoder_cpu_preset"] = NerfGmn.Encoder.GmnPresets.Cpu;
                 var only = p.GetValue(families)?.Split(',', StringSplitOptions.TrimEntries);
                 // Matmul-normalised time: ms per graph × GFLOP/s ÷ 1000 (machine speed cancels), per family.
-                foreach (var (k, v) in EncoderBenchmark.Run(encoders, Math.Max(1, p.GetValue(runs)), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}…[/]"), only, Calibrate))
-                    results[k] = Math.Round(v, k.EndsWith("_normalized") ? 2 : 3);
+                void Keep(IReadOnlyDictionary<string, double> encoderResults)
+                {
+                    foreach (var (k, v) in encoderResults) results[k] = Math.Round(v, k.EndsWith("_normalized") ? 2 : 3);
+                }
+                Keep(EncoderBenchmark.Run(encoders, Math.Max(1, p.GetValue(runs)), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}…[/]"), only, Calibrate,
+                    partial: r => { Keep(r); Save(p.GetValue(output), results); }));
                 var sorted = samples.Order().ToArray();
                 results["matmul_gflops"] = Math.Round(sorted[sorted.Length / 2], 1);
                 results["matmul_gflops_range"] = $"{sorted[0]:F1}-{sorted[^1]:F1}";
@@ -65,12 +69,18 @@ static class BenchCommand
                 foreach (var k in new[] { "alloc_fill_74mb_ms", "zeros_512_ms", "message_passing.train_ms_per_graph", "message_passing.fwd_ms_per_graph" })
                     results[$"runtime.speedup.{k}"] = Math.Round(before[k] / after[k], 2);
             }
-            string json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });
-            Console.WriteLine(json);
-            if (p.GetValue(output) is { } path) File.WriteAllText(path, json);
+            Console.WriteLine(Save(p.GetValue(output), results));
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>Writes the results so far (also mid-run, so a run killed later keeps them); returns the JSON.</summary>
+    static string Save(string? path, SortedDictionary<string, object> results)
+    {
+        string json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });
+        if (path is not null) File.WriteAllText(path, json);
+        return json;
     }
 
     /// <summary>Hidden: the measuring side of the runtime suite (prints JSON).</summary>

@@ -15,12 +15,13 @@ namespace NerfGmn.Benchmarks;
 /// </summary>
 public static class EncoderBenchmark
 {
+    /// <param name="partial">Called with the results so far after every family (a long run killed midway keeps them).</param>
     /// <param name="matmulGflops">
     /// When given, measured right before and after each family's timings; <c>.fwd_normalized</c>/<c>.train_normalized</c>
     /// (ms per graph × GFLOP/s ÷ 1000) then use the mean of those two, so the host's drifting speed cancels per family.
     /// </param>
     public static Dictionary<string, double> Run(IReadOnlyDictionary<string, GmnOptions> encoders, int runs = 3, Action<string>? progress = null,
-        IReadOnlyCollection<string>? only = null, Func<double>? matmulGflops = null)
+        IReadOnlyCollection<string>? only = null, Func<double>? matmulGflops = null, Action<IReadOnlyDictionary<string, double>>? partial = null)
     {
         var result = new Dictionary<string, double>();
         var families = new (string Key, string Preset)[] { ("mlp", "mlp"), ("tri", "triplane"), ("hash", "hash") }
@@ -65,6 +66,7 @@ public static class EncoderBenchmark
                     result[$"{prefix}.{key}.fwd_normalized"] = fwd / 8 * gflops / 1000;
                     result[$"{prefix}.{key}.train_normalized"] = train / 8 * gflops / 1000;
                 }
+                partial?.Invoke(result);
             }
             result[$"{prefix}.parameters"] = gmn.ParameterCount;
         }

@@ -30,7 +30,7 @@ public static class TorchRuntime
     /// <summary>
     /// Set to 0 before start-up to leave large blocks to glibc's mmap (huge pages and the OpenMP policy stay): the heap
     /// keeps what it once held, and its fragmentation costs memory. Measured on one training step, batch of 8
-    /// tri-plane graphs at paper size: peak resident 6.0 GB with mmap, over 12 GB with heap reuse; CPU preset (4 tri-plane
+    /// tri-plane graphs at paper size: peak resident 5.9 GB with mmap, 14.8 GB with heap reuse (bench); CPU preset (4 tri-plane
     /// + 4 MLP graphs): 2.1 GB vs 5.7 GB, but 12.7 s vs 8.6 s of CPU time per step (see README, "Speed").
     /// </summary>
     public const string HeapReuseVariable = "NERFGMN_HEAP_REUSE";

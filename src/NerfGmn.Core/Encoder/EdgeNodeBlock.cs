@@ -52,16 +52,15 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
     {
         var (h, g, src, dst, inverseInDegree) = (input.H, input.G, input.Source, input.Target, input.InverseInDegree);
         var hn = node_norm is null ? h : node_norm.forward(h);
-        var gn = edge_norm.forward(g);
-
-        var gNew = EdgeModel(hn, gn, src, dst);
+        using var shares = Shares(hn);
+        var gNew = EdgeModel(shares, edge_norm.forward(g), src, dst);
         if (message is null)
             return (h, EdgeResidual(g, gNew));
 
-        Tensor a;
-        using (var m = Message(hn, gNew, src)) a = Aggregate(m, dst, h.shape[0], inverseInDegree);
-        var hNew = Update(hn, a);
-        return (h.Plus(node_residual!.forward(nn.functional.silu(hNew))), EdgeResidual(g, gNew));
+        Tensor a;   // mean over incoming edges, 0 for nodes without any
+        using (var m = Message(shares, gNew, src))
+            a = zeros(h.shape[0], _d, dtype: m.dtype, device: m.device).index_add_(0, dst, m, S(1.0)) * inverseInDegree;
+        return (NodeUpdate(h, hn, a), EdgeResidual(g, gNew));
     }
 
     /// <summary>
@@ -79,16 +78,9 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
     (Tensor H, Tensor G) StepInCache(BlockInput input)
     {
         var (h, g, src, dst, inverseInDegree) = (input.H, input.G, input.Source, input.Target, input.InverseInDegree);
-        int d = _d;
         var hn = node_norm is null ? h : node_norm.forward(h);
-        var we = edge_model.weight!;
-        using var edgeFromSource = nn.functional.linear(hn, we[.., 0..d], edge_model.bias);
-        using var edgeFromTarget = nn.functional.linear(hn, we[.., d..(2 * d)]);
-        var edgeWeight = we[.., (2 * d)..(3 * d)].t();
-        using var messageFromSource = message is null ? null : nn.functional.linear(hn, message.weight![.., 0..d], message.bias);
-        var messageWeight = message?.weight![.., d..(2 * d)].t();
-        var sums = message is null ? null : zeros(h.shape[0], d, dtype: h.dtype, device: h.device);
-        var residualWeight = edge_residual.weight!.t();
+        using var shares = Shares(hn);
+        var sums = message is null ? null : zeros(h.shape[0], _d, dtype: h.dtype, device: h.device);
         var gOut = empty_like(g);
         long edges = g.shape[0];
         for (long start = 0; start < edges; start += ChunkEdges)
@@ -96,16 +88,34 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
             using var scope = NewDisposeScope();
             long m = Math.Min(ChunkEdges, edges - start);
             var (gc, s, t) = (g.narrow(0, start, m), src.narrow(0, start, m), dst.narrow(0, start, m));
-            var e = edgeFromSource.index_select(0, s).AddInPlace(edgeFromTarget.index_select(0, t))
-                .addmm_(edge_norm.forward(gc), edgeWeight).relu_();
-            if (sums is not null)
-                sums.index_add_(0, t, messageFromSource!.index_select(0, s).addmm_(e, messageWeight!).relu_(), S(1.0));
-            gOut.narrow(0, start, m).copy_(gc).AddInPlace(edge_residual.bias!).addmm_(e.silu_(), residualWeight);
+            var e = EdgeModel(shares, edge_norm.forward(gc), s, t);
+            sums?.index_add_(0, t, Message(shares, e, s), S(1.0));
+            // The residual g + W·SiLU(g') + b written straight into the output rows: no chunk temporary and copy, as
+            // EdgeResidual needs for autograd (which keeps g' for the message's backward, so no SiLU in place there).
+            gOut.narrow(0, start, m).copy_(gc).AddInPlace(edge_residual.bias!).addmm_(e.silu_(), edge_residual.weight!.t());
         }
-        if (sums is null) return (h, gOut);
-        var hNew = Update(hn, sums.mul_(inverseInDegree));
-        return (h.Plus(node_residual!.forward(nn.functional.silu(hNew))), gOut);
+        return sums is null ? (h, gOut) : (NodeUpdate(h, hn, sums.mul_(inverseInDegree)), gOut);
     }
+
+    /// <summary>
+    /// The node-state parts of the edge model and the message, W[ĥ_s; ĥ_t; x] + b = (W_s ĥ + b)[src] + (W_t ĥ)[dst] + W_x x:
+    /// computed once per node and gathered per edge (bias added once per node).
+    /// </summary>
+    sealed record NodeShares(Tensor EdgeFromSource, Tensor EdgeFromTarget, Tensor? MessageFromSource) : IDisposable
+    {
+        public void Dispose()
+        {
+            EdgeFromSource.Dispose(); EdgeFromTarget.Dispose(); MessageFromSource?.Dispose();
+        }
+    }
+
+    NodeShares Shares(Tensor hn) => new(
+        nn.functional.linear(hn, Part(edge_model, 0), edge_model.bias),
+        nn.functional.linear(hn, Part(edge_model, 1)),
+        message is null ? null : nn.functional.linear(hn, Part(message, 0), message.bias));
+
+    /// <summary>The columns of a layer's weight that act on the k-th d-wide block of its concatenated input.</summary>
+    Tensor Part(Linear layer, int k) => layer.weight![.., (k * _d)..((k + 1) * _d)];
 
     // Per-edge sums are formed in place and per-edge temporaries released as soon as autograd no longer needs them:
     // a TorchSharp handle keeps its tensor alive until disposed (Python would free it at once), and at paper size each
@@ -116,30 +126,24 @@ public sealed class EdgeNodeBlock : nn.Module<BlockInput, (Tensor H, Tensor G)>
         return edge_residual.forward(s).AddInPlace(g);
     }
 
-    // The per-edge sum W_E[ĥ_s; ĥ_t; ĝ] + b is built in one buffer: gathered node shares (bias added once per node),
-    // then the edge share accumulated by the GEMM itself (addmm_), which saves a pass over [E, d] per sum.
-    Tensor EdgeModel(Tensor hn, Tensor gn, Tensor src, Tensor dst)
+    // The per-edge sum is built in one buffer: gathered node shares, then the edge share accumulated by the GEMM itself
+    // (addmm_), which saves a pass over [E, d] per sum.
+    Tensor EdgeModel(NodeShares n, Tensor gn, Tensor src, Tensor dst)
     {
-        int d = _d;
-        var w = edge_model.weight!;
-        var e = nn.functional.linear(hn, w[.., 0..d], edge_model.bias).index_select(0, src);
-        using (var fromTarget = nn.functional.linear(hn, w[.., d..(2 * d)]).index_select(0, dst)) e.AddInPlace(fromTarget);
-        return e.addmm_(gn, w[.., (2 * d)..(3 * d)].t()).relu_();
+        var e = n.EdgeFromSource.index_select(0, src);
+        using (var fromTarget = n.EdgeFromTarget.index_select(0, dst)) e.AddInPlace(fromTarget);
+        return e.addmm_(gn, Part(edge_model, 2).t()).relu_();
     }
 
-    Tensor Message(Tensor hn, Tensor gNew, Tensor src)
+    Tensor Message(NodeShares n, Tensor gNew, Tensor src) =>
+        n.MessageFromSource!.index_select(0, src).addmm_(gNew, Part(message!, 1).t()).relu_();
+
+    /// <summary>h + W_h·SiLU(ReLU(W_2[ĥ; a])), a = mean of the incoming messages (0 for nodes without any).</summary>
+    Tensor NodeUpdate(Tensor h, Tensor hn, Tensor aggregated)
     {
-        int d = _d;
-        var w = message!.weight!;
-        var m = nn.functional.linear(hn, w[.., 0..d], message.bias).index_select(0, src);
-        return m.addmm_(gNew, w[.., d..(2 * d)].t()).relu_();
+        var hNew = update!.forward(cat([hn, aggregated], 1)).relu();
+        return h.Plus(node_residual!.forward(nn.functional.silu(hNew)));
     }
-
-    /// <summary>Mean over incoming edges (0 for nodes without any), by index_add_ over destination-sorted edges.</summary>
-    static Tensor Aggregate(Tensor m, Tensor dst, long nodes, Tensor inverseInDegree) =>
-        zeros(nodes, m.shape[1], dtype: m.dtype).index_add_(0, dst, m, S(1.0)) * inverseInDegree;
-
-    Tensor Update(Tensor hn, Tensor aggregated) => update!.forward(cat([hn, aggregated], 1)).relu();
 }
 
 /// <summary>Node and edge states plus the graph structure a block needs.</summary>

@@ -59,7 +59,6 @@ public sealed record RenderTarget(OccupancyGrid Grid, Tensor Origins, Tensor Dir
     {
         foreach (var t in new[] { Origins, Directions, ColorOnBlack, Opacity }) t.Dispose();
     }
-
 }
 
 /// <summary>

@@ -55,9 +55,7 @@ static class BenchCommand
                 results["matmul_gflops"] = Math.Round(sorted[sorted.Length / 2], 1);
                 results["matmul_gflops_range"] = $"{sorted[0]:F1}-{sorted[^1]:F1}";
                 if (only is null) results["decoder_points_per_s"] = Math.Round(EncoderBenchmark.DecoderPointsPerSecond(NerfGmn.Decoder.ImplicitDecoderOptions.Paper));
-                // The encoder suite restarts the peak count per family: the process peak is the largest of them.
-                results["peak_rss_mb"] = Math.Round(results.Where(r => r.Key.EndsWith(".train_peak_rss_mb")).Select(r => Convert.ToDouble(r.Value))
-                    .Append(BenchmarkStats.PeakRssMb()).Max(), 1);
+                results["peak_rss_mb"] = Math.Round(BenchmarkStats.PeakRssMb(), 1);
                 results["allocator"] = NerfGmn.Runtime.TorchRuntime.HeapReuse ? "heap-reuse" : "glibc-mmap";
             }
             if (s is "all" or "runtime")

@@ -26,22 +26,30 @@ public static class BenchmarkStats
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
+    // The largest peak seen before a reset, so that PeakRssMb stays the process's peak across measurement windows.
+    static double _peakBeforeResets;
+
     /// <summary>
-    /// Restarts the peak-resident count from the current resident size (Linux: "5" to /proc/self/clear_refs), so a
-    /// following <see cref="PeakRssMb"/> covers one measurement; false where unsupported.
+    /// Starts a window for <see cref="PeakRssSinceResetMb"/> at the current resident size (Linux: "5" to
+    /// /proc/self/clear_refs); <see cref="PeakRssMb"/> is unaffected. False where unsupported.
     /// </summary>
     public static bool ResetPeakRss()
     {
+        double peak = PeakRssSinceResetMb();
         try
         {
             File.WriteAllText("/proc/self/clear_refs", "5");
-            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        _peakBeforeResets = Math.Max(_peakBeforeResets, peak);
+        return true;
     }
 
-    /// <summary>Peak resident set size of this process in MB (Linux VmHWM), or the working set elsewhere.</summary>
-    public static double PeakRssMb()
+    /// <summary>Peak resident set size of this process in MB over its whole life.</summary>
+    public static double PeakRssMb() => Math.Max(_peakBeforeResets, PeakRssSinceResetMb());
+
+    /// <summary>Peak resident set size in MB since the last <see cref="ResetPeakRss"/> (Linux VmHWM), or the process's peak working set elsewhere.</summary>
+    public static double PeakRssSinceResetMb()
     {
         try
         {

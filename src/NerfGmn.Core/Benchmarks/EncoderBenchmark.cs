@@ -58,7 +58,7 @@ public static class EncoderBenchmark
                 result[$"{prefix}.{key}.fwd_ms_per_graph"] = fwd / 8;
                 result[$"{prefix}.{key}.train_ms_per_graph"] = train / 8;
                 // Resident peak of the training steps of this batch (what "training memory" means; includes what the process already holds).
-                if (peakReset) result[$"{prefix}.{key}.train_peak_rss_mb"] = BenchmarkStats.PeakRssMb();
+                if (peakReset) result[$"{prefix}.{key}.train_peak_rss_mb"] = BenchmarkStats.PeakRssSinceResetMb();
                 if (before is { } b && matmulGflops!.Invoke() is var after)
                 {
                     double gflops = (b + after) / 2;

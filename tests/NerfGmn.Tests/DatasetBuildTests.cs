@@ -99,6 +99,30 @@ public class DatasetBuildTests
     }
 
     [TestMethod]
+    public void NerfsOfOneArchitectureStartFromOneSharedInitUnlessAskedOtherwise()
+    {
+        // Zero fitting steps: the written weights are the initial ones.
+        float[] Flat(NerfWeights w) => (w.HashTable ?? []).Concat(w.Layers.SelectMany(l => l.Weight)).ToArray();
+        foreach (bool shared in new[] { true, false })
+        {
+            using var dir = TestPaths.NewTempDir();
+            var records = new DatasetBuilder(Tiny(dir.Path) with { SharedInit = shared, Fit = new FieldFitOptions { Steps = 0 }, MinPsnr = -1000 }).Build();
+            var layout = new DatasetLayout(dir.Path);
+            foreach (var arch in new[] { "mlp", "hash" })
+            {
+                var w = records.Where(r => r.Arch == arch).Select(r => Flat(NerfWeightsFile.Read(DatasetLayout.WeightsFile(layout.NerfFolder(arch, r.Class, r.Object))!))).ToList();
+                Assert.AreEqual(4, w.Count);
+                for (int k = 1; k < w.Count; k++)
+                    Assert.AreEqual(shared, w[0].SequenceEqual(w[k]), $"{arch} NeRF {k} {(shared ? "differs from" : "equals")} NeRF 0");
+            }
+            var mlp = Flat(NerfWeightsFile.Read(DatasetLayout.WeightsFile(layout.NerfFolder("mlp", "chair", "obj_000"))!));
+            var hash = Flat(NerfWeightsFile.Read(DatasetLayout.WeightsFile(layout.NerfFolder("hash", "chair", "obj_000"))!));
+            Assert.IsFalse(mlp.Take(100).SequenceEqual(hash.Skip(hash.Length - mlp.Length).Take(100)), "each architecture has its own init");
+            StringAssert.Contains(File.ReadAllText(Path.Combine(dir.Path, "build.json")), $"\"SharedInit\": {shared.ToString().ToLowerInvariant()}");
+        }
+    }
+
+    [TestMethod]
     public void TestOnlyArchitecturesAreFittedInFullBatches()
     {
         using var dir = TestPaths.NewTempDir();

@@ -29,7 +29,8 @@ static class DatasetCommand
         var pth = new Option<bool>("--pth") { Description = "also write gmnerf nerf_weights.pth files" };
         var archs = new Option<string?>("--archs") { Description = "comma-separated architecture folders (default: mlp,triplane,hash + unseen variants for test objects)" };
         var classes = new Option<string?>("--classes") { Description = "comma-separated classes (default: all 13)" };
-        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, meshes, output, perClass, split, seed, shard, imageSize, views, steps, batch, minPsnr, pth, half, noGrids, archs, testArchs, classes };
+        var ownInit = new Option<bool>("--own-init") { Description = "give every NeRF its own initial weights (default: one shared init per architecture, as nf2vec)" };
+        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, meshes, output, perClass, split, seed, shard, imageSize, views, steps, batch, minPsnr, pth, half, noGrids, archs, testArchs, classes, ownInit };
         build.SetAction((p, cancel) =>
         {
             var shardParts = p.GetValue(shard)!.Split('/');
@@ -46,7 +47,7 @@ static class DatasetCommand
                     ? (ta == "none" ? [] : ta.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) : null,
                 Split = p.GetValue(split) is { } sp ? ParseSplit(sp) : null,
                 HalfPrecision = p.GetValue(half), WriteGrids = !p.GetValue(noGrids), Views = p.GetValue(views),
-                PsnrViews = Math.Min(2, p.GetValue(views)),
+                PsnrViews = Math.Min(2, p.GetValue(views)), SharedInit = !p.GetValue(ownInit),
             };
             options.Validate();
             var builder = new DatasetBuilder(options);

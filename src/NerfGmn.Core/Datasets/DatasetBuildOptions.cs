@@ -36,6 +36,12 @@ public sealed record DatasetBuildOptions
     public bool HalfPrecision { get; init; }
     /// <summary>Write each NeRF's occupancy grid (grid.pth, 885 KB dense); without it, readers rebuild grids from the NeRF.</summary>
     public bool WriteGrids { get; init; } = true;
+    /// <summary>
+    /// Every NeRF of one architecture starts from the same initial weights (one init per architecture, as nf2vec's
+    /// <c>--load-init</c>), so hidden units and tri-plane channels mean the same thing across the dataset; point
+    /// sampling stays per NeRF. False gives each NeRF its own init (datasets built before this option).
+    /// </summary>
+    public bool SharedInit { get; init; } = true;
     /// <summary>Classes to build; null = all of the recipe's.</summary>
     public IReadOnlyList<string>? Classes { get; init; }
 

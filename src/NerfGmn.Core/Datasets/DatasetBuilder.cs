@@ -141,7 +141,8 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
     {
         {
             var sw = Stopwatch.StartNew();
-            using var model = log.Time("fit", () => FieldFitter.Fit(arch, samples, Options.Fit, objects[0].MaxDensity, batch.Select(o => NerfSeed(archName, o, 0)).ToArray()));
+            using var model = log.Time("fit", () => FieldFitter.Fit(arch, samples, Options.Fit, objects[0].MaxDensity, batch.Select(o => NerfSeed(archName, o, 0)).ToArray(),
+                batch.Select(o => InitSeed(archName, o, 0)).ToArray()));
             double perNerf = sw.Elapsed.TotalSeconds / batch.Length;
             for (int k = 0; k < batch.Length; k++)
             {
@@ -155,7 +156,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
                     // Quality gate: one refit alone with twice the steps; keep the better of the two.
                     var sw2 = Stopwatch.StartNew();
                     using var refit = log.Time("refit", () => FieldFitter.Fit(arch, [samples[k]], Options.Fit with { Steps = 2 * Options.Fit.Steps }, objects[k].MaxDensity,
-                        [NerfSeed(archName, batch[k], 1)]));
+                        [NerfSeed(archName, batch[k], 1)], [InitSeed(archName, batch[k], 1)]));
                     var w2 = refit.Export(0);
                     var (psnr2, grid2) = log.Time("evaluate", () => Evaluate(w2, gtFolders[k], regions[k]));
                     seconds += sw2.Elapsed.TotalSeconds;
@@ -169,6 +170,10 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
     /// <summary>A NeRF's own seed: the same whatever batch it is fitted in (so a resumed build fits it the same way).</summary>
     ulong NerfSeed(string arch, ObjectEntry o, int attempt) =>
         StableHash.Of(Options.Seed, arch, o.Class, o.Index, attempt);
+
+    /// <summary>The seed of a NeRF's initial weights: the architecture's shared one, or the NeRF's own.</summary>
+    ulong InitSeed(string arch, ObjectEntry o, int attempt) =>
+        Options.SharedInit ? StableHash.Of(Options.Seed, arch, "init") : NerfSeed(arch, o, attempt);
 
     /// <summary>Held-out PSNR (dB) of the NeRF's renders against the ground-truth views, and the NeRF's occupancy grid.</summary>
     (double Psnr, OccupancyGrid Grid) Evaluate(NerfWeights weights, string gtFolder, Tensor region)

@@ -60,15 +60,16 @@ public static class FieldFitter
 
     /// <summary>
     /// Fits one NeRF per sample set. <paramref name="seeds"/> (one per NeRF) drive initialisation and point sampling
-    /// so a NeRF does not depend on which others share its batch; the loss is a sum of per-NeRF means, so batching
+    /// so a NeRF does not depend on which others share its batch; <paramref name="initSeeds"/>, when given, drive the
+    /// initialisation instead (equal seeds give equal initial weights); the loss is a sum of per-NeRF means, so batching
     /// does not rescale any NeRF's gradients. <paramref name="progress"/> gets (step, mean loss).
     /// </summary>
     public static BatchedRadianceField Fit(NerfArchitecture arch, IReadOnlyList<FieldSamples> targets, FieldFitOptions options,
-        double maxDensity, IReadOnlyList<ulong>? seeds = null, Action<int, double>? progress = null)
+        double maxDensity, IReadOnlyList<ulong>? seeds = null, IReadOnlyList<ulong>? initSeeds = null, Action<int, double>? progress = null)
     {
         seeds ??= Enumerable.Range(0, targets.Count).Select(k => (ulong)(options.Seed * 1000 + k)).ToArray();
         var gens = seeds.Select(s => new Generator(s)).ToArray();
-        var model = new BatchedRadianceField(arch, targets.Count, gens);
+        var model = new BatchedRadianceField(arch, targets.Count, initSeeds is null ? gens : initSeeds.Select(s => new Generator(s)).ToArray());
         var (optimizer, groups) = model.CreateAdam(options.MlpLearningRate, options.GridLearningRate);
         var baseRates = groups.Select(g => g.Options.LearningRate!.Value).ToArray();
         double minLog = Math.Log(options.MinDensity);

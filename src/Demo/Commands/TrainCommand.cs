@@ -24,7 +24,9 @@ static class TrainCommand
         var standardize = new Option<bool>("--standardize") { Description = "standardise embeddings (running mean/variance; not in the reference) so short runs escape the collapsed start" };
         var center = new Option<bool>("--center") { Description = "L_C on embeddings minus a running mean per architecture (not in the reference)" };
         var valueScale = new Option<double?>("--value-scale") { Description = "initial scale of the edge-value sine encoder (reference: 1); larger spreads objects apart at init" };
-        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, lambda, valueScale, standardize, center };
+        var layout = new Option<string?>("--triplane-layout") { Description = "tri-plane edge positions: reference (gmnerf's scrambled x/y/z, for its checkpoints) or clean (each cell's true position; the preset's default otherwise)" };
+        layout.AcceptOnlyFromAmong("reference", "clean");
+        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, lambda, valueScale, standardize, center, layout };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -37,6 +39,7 @@ static class TrainCommand
             options = options with
             {
                 Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
+                Layout = p.GetValue(layout) is { } l ? Enum.Parse<NerfGmn.Graphs.TriplanePositionLayout>(l, ignoreCase: true) : options.Layout,
                 MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
                 Encoder = options.Encoder with
                 {

@@ -70,6 +70,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         });
         var optimizer = optim.AdamW([group], lr: schedule.InitialLr, weight_decay: Options.WeightDecay);
         var state = new TrainerState();
+        _centering = Options.CenterPerArchitecture ? new ArchitectureCentering(Options.CenterMomentum) : null;
 
         // Killed between the two renames of SaveCheckpoint: the previous checkpoint is complete under last.old.
         if (!Directory.Exists(LastDir) && Directory.Exists(LastDir + ".old")) Directory.Move(LastDir + ".old", LastDir);
@@ -77,7 +78,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         {
             CheckSameRun();
             state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(LastDir, "trainer.json")), StateJson)!;
-            _architectureMeans = state.ArchitectureMeans?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal) ?? new(StringComparer.Ordinal);
+            _centering?.Restore(state.ArchitectureMeans);
             var (loaded, _) = EncoderCheckpoint.Load(Path.Combine(LastDir, "encoder.safetensors"));
             using (no_grad())
             {
@@ -100,7 +101,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         TrainerState Snapshot() => state with
         {
             TPrime = siglip.TPrime.item<float>(), Bias = siglip.Bias.item<float>(),
-            ArchitectureMeans = Options.CenterPerArchitecture ? _architectureMeans.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal) : null,
+            ArchitectureMeans = _centering?.Snapshot(),
         };
         void Checkpoint()
         {
@@ -200,7 +201,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         double foregroundMse = double.NaN;
         if (contrastive)
         {
-            var zc = Options.CenterPerArchitecture ? CenterPerArchitecture(z, nerfs.Select(n => n.Arch).ToList(), update: step >= 0) : z;
+            var zc = _centering?.Apply(z, nerfs.Select(n => n.Arch).ToList(), training: step >= 0) ?? z;
             var idx = arange(S(0), S(zc.shape[0]), S(2));
             loss = siglip.forward(zc.index_select(0, idx), zc.index_select(0, idx.Plus(S(1))));
         }
@@ -216,29 +217,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         return (loss!, foregroundMse);
     }
 
-    Dictionary<string, float[]> _architectureMeans = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// Subtracts each graph's architecture mean (running, not differentiated) so that SigLIP compares what distinguishes
-    /// objects rather than the per-architecture offset every positive pair straddles. Training steps first move each
-    /// architecture's mean towards its mean in the batch (momentum <see cref="TrainingOptions.CenterMomentum"/>; the first
-    /// batch sets it).
-    /// </summary>
-    Tensor CenterPerArchitecture(Tensor z, IReadOnlyList<string> archs, bool update)
-    {
-        var values = z.detach().to_type(ScalarType.Float32).cpu();
-        if (update)
-            foreach (var group in archs.Select((a, i) => (a, i)).GroupBy(x => x.a))
-            {
-                var mean = values.index_select(0, tensor(group.Select(x => (long)x.i).ToArray())).mean([0]).data<float>().ToArray();
-                if (_architectureMeans.TryGetValue(group.Key, out var running))
-                    for (int k = 0; k < mean.Length; k++) running[k] += (float)Options.CenterMomentum * (mean[k] - running[k]);
-                else _architectureMeans[group.Key] = mean;
-            }
-        int dim = (int)z.shape[1];
-        var offsets = archs.SelectMany(a => _architectureMeans.TryGetValue(a, out var m) ? m : new float[dim]).ToArray();
-        return z.Minus(tensor(offsets, [archs.Count, dim]).to_type(z.dtype));
-    }
+    ArchitectureCentering? _centering;
 
     RenderTarget Target(TrainingData data, string obj, string arch)
     {

@@ -1,3 +1,4 @@
+using NerfGmn.Retrieval;
 using System.CommandLine;
 using System.Diagnostics;
 using NerfGmn.Datasets;
@@ -81,7 +82,25 @@ static class DatasetCommand
             PrintSummary(DatasetSummary.Of(p.GetValue(root)!));
             return 0;
         });
-        var cmd = new Command("dataset", "Make NeRF datasets") { build, summary };
+        var probeRoot = new Argument<string>("root") { Description = "dataset root" };
+        var probeSplit = new Option<string>("--split") { Description = "query split", DefaultValueFactory = _ => "test" };
+        var probeGallery = new Option<string>("--gallery") { Description = "labelled split", DefaultValueFactory = _ => "train" };
+        var probe = new Command("probe", "1-NN class accuracy of the raw weights within each architecture (the encoder-free baseline)") { probeRoot, probeSplit, probeGallery };
+        probe.SetAction(p =>
+        {
+            var layout = new DatasetLayout(p.GetValue(probeRoot)!);
+            if (!Directory.Exists(layout.Root)) throw new DirectoryNotFoundException($"dataset not found: {layout.Root}");
+            var rows = RawWeightBaseline.Run(layout, p.GetValue(probeSplit)!, p.GetValue(probeGallery)!, progress: m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"));
+            if (rows.Count == 0) throw new ArgumentException($"no architecture of {layout.Root} has NeRFs in both '{p.GetValue(probeSplit)}' and '{p.GetValue(probeGallery)}'");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("arch", "weights", "queries", "gallery", "1-NN class %", "centred %");
+            foreach (var r in rows)
+                table.AddRow(r.Arch, r.View, r.Queries.ToString(), r.Gallery.ToString(), (100 * r.Accuracy).ToString("F1", System.Globalization.CultureInfo.InvariantCulture),
+                    (100 * r.CentredAccuracy).ToString("F1", System.Globalization.CultureInfo.InvariantCulture));
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine("[grey]cosine 1-NN on flattened weights; centred = the gallery's mean weights subtracted[/]");
+            return 0;
+        });
+        var cmd = new Command("dataset", "Make NeRF datasets") { build, summary, probe };
         return cmd;
     }
 

@@ -22,7 +22,7 @@ static class TrainCommand
         var maxLr = new Option<double?>("--max-lr") { Description = "override the preset's OneCycle peak learning rate" };
         var lambda = new Option<double?>("--lambda") { Description = "override λ in L_R + λ·L_C" };
         var standardize = new Option<bool>("--standardize") { Description = "standardise embeddings (running mean/variance; not in the reference) so short runs escape the collapsed start" };
-        var center = new Option<bool>("--center") { Description = "L_C on embeddings minus a running mean per architecture (not in the reference)" };
+        var center = new Option<bool>("--center") { Description = "L_C on embeddings minus their architecture's mean (batch mean in training; not in the reference)" };
         var valueScale = new Option<double?>("--value-scale") { Description = "initial scale of the edge-value sine encoder (reference: 1); larger spreads objects apart at init" };
         var layout = new Option<string?>("--triplane-layout") { Description = "tri-plane edge positions: reference (gmnerf's scrambled x/y/z, for its checkpoints) or clean (each cell's true position; the preset's default otherwise)" };
         layout.AcceptOnlyFromAmong("reference", "clean");

@@ -26,7 +26,8 @@ public sealed record TrainingOptions
     public double ContrastiveWeight { get; init; } = 2e-2;
     public int Seed { get; init; }
     /// <summary>
-    /// L_C on embeddings minus a running mean per architecture (not in the reference). Every positive pair spans two
+    /// L_C on embeddings minus their architecture's mean (<see cref="ArchitectureCentering"/>: the batch mean in
+    /// training, a running mean for lone graphs and validation; not in the reference). Every positive pair spans two
     /// architectures, and a briefly trained GMN's embedding is mostly its architecture's offset.
     /// </summary>
     public bool CenterPerArchitecture { get; init; }

@@ -55,6 +55,10 @@ public class CliTests
         var (exit, _) = Run("graph", dir.File("missing.pth"), "--out", dir.File("g.safetensors"));
         Assert.AreEqual(2, exit);
         Assert.IsFalse(File.Exists(dir.File("g.safetensors")));
+
+        // (The message goes through Spectre.Console, which this redirect does not capture.)
+        Assert.AreEqual(2, Run("dataset", "probe", dir.File("no-such-dataset")).Exit, "a missing dataset folder is an input error, not a crash");
+        Assert.AreEqual(2, Run("dataset", "probe", TestPaths.MiniDataset, "--gallery", "val").Exit, "no architecture has both splits");
     }
 
     [TestMethod]

@@ -11,7 +11,7 @@ static class CliErrors
         {
             return run();
         }
-        catch (Exception e) when (e is NerfFormatException or FileNotFoundException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (e is NerfFormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 2;

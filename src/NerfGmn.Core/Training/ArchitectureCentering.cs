@@ -34,35 +34,29 @@ public sealed class ArchitectureCentering(double momentum)
     public Tensor Apply(Tensor z, IReadOnlyList<string> archs, bool training)
     {
         if (z.shape[0] != archs.Count) throw new ArgumentException($"{z.shape[0]} embeddings but {archs.Count} architectures");
-        var groups = archs.Select((a, i) => (Arch: a, Row: i)).GroupBy(x => x.Arch).ToList();
-        var values = z.detach().to_type(ScalarType.Float32).cpu();
-        if (training)
-            foreach (var group in groups)
-            {
-                var mean = values.index_select(0, tensor(group.Select(x => (long)x.Row).ToArray())).mean([0L]).data<float>().ToArray();
-                if (_means.TryGetValue(group.Key, out var running))
-                    for (int k = 0; k < mean.Length; k++) running[k] += (float)Momentum * (mean[k] - running[k]);
-                else _means[group.Key] = mean;
-            }
+        var names = archs.Distinct().ToList();
+        var group = tensor(archs.Select(a => (long)names.IndexOf(a)).ToArray(), device: z.device);
         int dim = (int)z.shape[1];
-        var offsets = archs.SelectMany(a => _means.TryGetValue(a, out var m) ? m : new float[dim]).ToArray();
-        var byRunningMean = z.Minus(tensor(offsets, [archs.Count, dim]).to_type(z.dtype));
-        if (!training) return byRunningMean;
-
-        var rows = new Tensor[archs.Count];
-        foreach (var group in groups)
+        var counts = archs.GroupBy(a => a).ToDictionary(g => g.Key, g => g.Count());
+        // Per-architecture batch means in one scatter (differentiable: used as the offsets of groups of two or more).
+        var sizes = tensor(names.Select(n => (float)counts[n]).ToArray(), device: z.device).to_type(z.dtype).unsqueeze(1);
+        var batchMeans = zeros(names.Count, dim, dtype: z.dtype, device: z.device).index_add_(0, group, z, S(1.0)) / sizes;
+        if (training)
         {
-            var idx = tensor(group.Select(x => (long)x.Row).ToArray());
-            Tensor part;
-            if (group.Count() >= 2)
+            var values = batchMeans.detach().to_type(ScalarType.Float32).cpu();
+            for (int j = 0; j < names.Count; j++)
             {
-                var members = z.index_select(0, idx);
-                part = members.Minus(members.mean([0L], keepdim: true));
+                var mean = values[j].data<float>().ToArray();
+                if (_means.TryGetValue(names[j], out var r))
+                    for (int k = 0; k < dim; k++) r[k] += (float)Momentum * (mean[k] - r[k]);
+                else _means[names[j]] = mean;
             }
-            else part = byRunningMean.index_select(0, idx);
-            int j = 0;
-            foreach (var (_, row) in group) rows[row] = part.select(0, j++);
         }
-        return stack(rows, 0);
+        var running = tensor(names.SelectMany(n => _means.TryGetValue(n, out var m) ? m : new float[dim]).ToArray(), [names.Count, dim])
+            .to_type(z.dtype).to(z.device);
+        var offsets = training
+            ? where(tensor(names.Select(n => counts[n] >= 2).ToArray(), device: z.device).unsqueeze(1), batchMeans, running)
+            : running;
+        return z.Minus(offsets.index_select(0, group));
     }
 }

@@ -127,14 +127,20 @@ public static class EncoderEvaluation
     }
 
     /// <summary>The vectors minus their mean.</summary>
-    public static float[][] CenterEach(IReadOnlyList<float[]> z)
+    public static float[][] CenterEach(IReadOnlyList<float[]> z) => z.Count == 0 ? [] : Subtract(z, Mean(z));
+
+    /// <summary>The mean vector (summed in double).</summary>
+    public static double[] Mean(IReadOnlyList<float[]> z)
     {
-        if (z.Count == 0) return [];
         var mean = new double[z[0].Length];
         foreach (var v in z) for (int k = 0; k < mean.Length; k++) mean[k] += v[k];
         for (int k = 0; k < mean.Length; k++) mean[k] /= z.Count;
-        return z.Select(v => v.Select((x, k) => (float)(x - mean[k])).ToArray()).ToArray();
+        return mean;
     }
+
+    /// <summary>Each vector minus <paramref name="mean"/>.</summary>
+    public static float[][] Subtract(IReadOnlyList<float[]> z, double[] mean) =>
+        z.Select(v => v.Select((x, k) => (float)(x - mean[k])).ToArray()).ToArray();
 
     static float[][] Embed(NerfEmbedder embedder, IReadOnlyList<DatasetEntry> entries, EncoderEvaluationOptions options, string what,
         Action<string>? progress, CancellationToken cancel) =>

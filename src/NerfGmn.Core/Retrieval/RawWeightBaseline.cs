@@ -37,9 +37,9 @@ public static class RawWeightBaseline
                 var gv = gw.Select(get).ToList();
                 var qv = qw.Select(get).ToList();
                 double raw = Accuracy(gv, g.Select(e => e.Class).ToList(), qv, q.Select(e => e.Class).ToList());
-                var mean = Mean(gv);
-                double centred = Accuracy(gv.Select(v => Minus(v, mean)).ToList(), g.Select(e => e.Class).ToList(),
-                    qv.Select(v => Minus(v, mean)).ToList(), q.Select(e => e.Class).ToList());
+                var mean = EncoderEvaluation.Mean(gv);   // the gallery's, subtracted from both sides
+                double centred = Accuracy(EncoderEvaluation.Subtract(gv, mean), g.Select(e => e.Class).ToList(),
+                    EncoderEvaluation.Subtract(qv, mean), q.Select(e => e.Class).ToList());
                 results.Add(new RawWeightAccuracy(arch, name, q.Count, g.Count, raw, centred));
             }
         }
@@ -49,18 +49,7 @@ public static class RawWeightBaseline
     static double Accuracy(IReadOnlyList<float[]> gallery, IReadOnlyList<string> galleryClasses, IReadOnlyList<float[]> queries, IReadOnlyList<string> queryClasses)
     {
         var index = new NearestNeighborIndex(gallery, DistanceMetric.Cosine);
-        int hits = 0;
-        for (int i = 0; i < queries.Count; i++)
-            if (galleryClasses[index.Query(queries[i], 1).Indices[0]] == queryClasses[i]) hits++;
-        return (double)hits / queries.Count;
+        var predicted = queries.Select(q => galleryClasses[index.Query(q, 1).Indices[0]]).ToList();
+        return RetrievalMetrics.Accuracy(queryClasses, predicted).Micro;
     }
-
-    static float[] Mean(IReadOnlyList<float[]> rows)
-    {
-        var m = new double[rows[0].Length];
-        foreach (var r in rows) for (int j = 0; j < m.Length; j++) m[j] += r[j];
-        return m.Select(v => (float)(v / rows.Count)).ToArray();
-    }
-
-    static float[] Minus(float[] v, float[] m) => v.Select((x, j) => x - m[j]).ToArray();
 }

@@ -28,7 +28,7 @@ public class ArchitectureCenteringTests
         c.select(0, 0).sum().backward();
         CollectionAssert.AreEqual(new float[] { 0.5f, 0.5f, 0, 0, -0.5f, -0.5f, 0, 0, 0, 0 }, z.grad!.data<float>().ToArray());
 
-        // Validation: running means only, and they do not move.
+        // Outside training: running means only, and they do not move.
         var v = centering.Apply(tensor(new float[] { 4, 5.5f, 0, 0 }, [2, 2]), ["mlp", "unseen"], training: false);
         CollectionAssert.AreEqual(new float[] { 0, 0, 0, 0 }, v.data<float>().ToArray());
         CollectionAssert.AreEqual(new float[] { 4, 5.5f }, centering.Snapshot()["mlp"]);
@@ -38,5 +38,15 @@ public class ArchitectureCenteringTests
         restored.Restore(centering.Snapshot());
         CollectionAssert.AreEqual(centering.Snapshot()["tri"], restored.Snapshot()["tri"]);
         Assert.ThrowsExactly<ArgumentException>(() => centering.Apply(z, ["mlp"], training: true));
+    }
+
+    [TestMethod]
+    public void AValidationSetIsCentredOnItsOwnArchitectureMeans()
+    {
+        // Whatever the running means say: each architecture's rows minus their mean within this set.
+        var z = tensor(new float[] { 1, 2, 10, 20, 3, 4, 30, 40, 7, 9 }, [5, 2]);
+        var c = ArchitectureCentering.CentreOnOwnMeans(z, ["mlp", "tri", "mlp", "tri", "hash"]);
+        CollectionAssert.AreEqual(new float[] { -1, -1, -10, -10, 1, 1, 10, 10, 0, 0 }, c.data<float>().ToArray());
+        Assert.ThrowsExactly<ArgumentException>(() => ArchitectureCentering.CentreOnOwnMeans(z, ["mlp"]));
     }
 }

@@ -240,6 +240,12 @@ public sealed class EncoderTrainer(TrainingOptions options)
         encoder.eval();
         var pairs = new PairSampler(val.Families(), Options.Seed).Epoch(0);
         var losses = new List<double>(); var mses = new List<double>();
+        if (contrastive && !rendering && _centering is not null)
+        {
+            double loss = ValidateCentred(encoder, siglip, val, pairs);
+            encoder.train();
+            return loss;
+        }
         using (no_grad())
             foreach (var chunk in pairs.Chunk(Options.PairsPerBatch).Where(c => c.Length > 1))
                 using (var scope = NewDisposeScope())
@@ -253,6 +259,35 @@ public sealed class EncoderTrainer(TrainingOptions options)
         // Rendering objectives are judged by the decoder's foreground PSNR (higher is better; stored negated so
         // that lower is better for every objective), L_C by its SigLIP loss.
         return rendering ? 10 * Math.Log10(Math.Max(mses.Average(), 1e-6)) : losses.Average();   // PSNR capped at 60 dB
+    }
+
+    /// <summary>
+    /// SigLIP loss of the validation pairs with every embedding centred on its architecture's mean over the whole
+    /// validation split, as <c>evaluate</c> centres. The training running means are in train-mode coordinates (batch
+    /// statistics of the standardised output) and lag the encoder; applied to eval-mode embeddings they put positive
+    /// pairs near cosine −1 (measured: validation loss 18.7–19.3 on the training objects themselves, training loss 5).
+    /// </summary>
+    double ValidateCentred(GraphMetaNetwork encoder, SigLipLoss siglip, TrainingData val, IReadOnlyList<(string Object, string A, string B)> pairs)
+    {
+        var nerfs = pairs.SelectMany(p => new[] { (p.Object, Arch: p.A), (p.Object, Arch: p.B) }).Distinct().ToList();
+        var row = nerfs.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => (long)x.i);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var parts = new List<Tensor>();
+        foreach (var chunk in nerfs.Chunk(Options.PairsPerBatch * 2))
+        {
+            using var batch = GraphBatch.From(chunk.Select(n => val.Graph(n.Object, n.Arch, Options.Layout)).ToList());
+            parts.Add(encoder.forward(batch));
+        }
+        var z = ArchitectureCentering.CentreOnOwnMeans(cat(parts, 0), nerfs.Select(n => n.Arch).ToList());
+        var losses = new List<double>();
+        foreach (var chunk in pairs.Chunk(Options.PairsPerBatch).Where(c => c.Length > 1))
+        {
+            var a = tensor(chunk.Select(p => row[(p.Object, p.A)]).ToArray());
+            var b = tensor(chunk.Select(p => row[(p.Object, p.B)]).ToArray());
+            losses.Add(siglip.forward(z.index_select(0, a), z.index_select(0, b)).item<float>());
+        }
+        return losses.Count == 0 ? double.NaN : losses.Average();
     }
 
     static void LoadDecoder(ImplicitDecoder decoder, string path)

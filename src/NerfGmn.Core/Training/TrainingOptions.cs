@@ -27,7 +27,7 @@ public sealed record TrainingOptions
     public int Seed { get; init; }
     /// <summary>
     /// L_C on embeddings minus their architecture's mean (<see cref="ArchitectureCentering"/>: the batch mean in
-    /// training, a running mean for lone graphs and validation; not in the reference). Every positive pair spans two
+    /// training, a running mean for lone graphs, the whole split's mean in validation; not in the reference). Every positive pair spans two
     /// architectures, and a briefly trained GMN's embedding is mostly its architecture's offset.
     /// </summary>
     public bool CenterPerArchitecture { get; init; }

@@ -96,11 +96,12 @@ public class TrainingTests
     }
 
     [TestMethod]
-    [DataRow(false)]
-    [DataRow(true)]
-    public void AKilledRunResumesFromItsMidEpochCheckpoint(bool centerPerArchitecture)
+    [DataRow(false, false)]
+    [DataRow(true, false)]
+    [DataRow(false, true)]
+    public void AKilledRunResumesFromItsMidEpochCheckpoint(bool centerPerArchitecture, bool anchorPerArchitecture)
     {
-        TrainingOptions Options(string output) => Tiny(output) with { CenterPerArchitecture = centerPerArchitecture };
+        TrainingOptions Options(string output) => Tiny(output) with { CenterPerArchitecture = centerPerArchitecture, AnchorPerArchitecture = anchorPerArchitecture };
         using var full = TestPaths.NewTempDir();
         var done = new EncoderTrainer(Options(full.Path)).Train();
         if (centerPerArchitecture)
@@ -123,6 +124,15 @@ public class TrainingTests
         // Step 4 was logged before the crash and redone after it: the log holds it once, like the uninterrupted run's.
         static string[] Steps(string run) => File.ReadAllLines(Path.Combine(run, "log.csv")).Select(l => string.Join(',', l.Split(',')[..3])).ToArray();
         CollectionAssert.AreEqual(Steps(full.Path), Steps(crashed.Path));
+    }
+
+    [TestMethod]
+    public void CentringAndAnchoringTogetherAreRefused()
+    {
+        using var run = TestPaths.NewTempDir();
+        var e = Assert.ThrowsExactly<ArgumentException>(() =>
+            new EncoderTrainer(Tiny(run.Path) with { CenterPerArchitecture = true, AnchorPerArchitecture = true }).Train());
+        StringAssert.Contains(e.Message, "--anchor");
     }
 
     [TestMethod]

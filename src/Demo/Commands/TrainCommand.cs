@@ -23,10 +23,11 @@ static class TrainCommand
         var lambda = new Option<double?>("--lambda") { Description = "override λ in L_R + λ·L_C" };
         var standardize = new Option<bool>("--standardize") { Description = "standardise embeddings (running mean/variance; not in the reference) so short runs escape the collapsed start" };
         var center = new Option<bool>("--center") { Description = "L_C on embeddings minus their architecture's mean (batch mean in training; not in the reference)" };
+        var anchor = new Option<bool>("--anchor") { Description = "both losses on embeddings minus their architecture's anchor (the mean training weights, embedded in the same batch), unit RMS; not in the reference" };
         var valueScale = new Option<double?>("--value-scale") { Description = "initial scale of the edge-value sine encoder (reference: 1); larger spreads objects apart at init" };
         var layout = new Option<string?>("--triplane-layout") { Description = "tri-plane edge positions: reference (gmnerf's scrambled x/y/z, for its checkpoints) or clean (each cell's true position; the preset's default otherwise)" };
         layout.AcceptOnlyFromAmong("reference", "clean");
-        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, lambda, valueScale, standardize, center, layout };
+        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, lambda, valueScale, standardize, center, anchor, layout };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -40,7 +41,7 @@ static class TrainCommand
             {
                 Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
                 Layout = p.GetValue(layout) is { } l ? Enum.Parse<NerfGmn.Graphs.TriplanePositionLayout>(l, ignoreCase: true) : options.Layout,
-                MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
+                MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, AnchorPerArchitecture = p.GetValue(anchor) || options.AnchorPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
                 Encoder = options.Encoder with
                 {
                     ValueEncoderScale = p.GetValue(valueScale) ?? options.Encoder.ValueEncoderScale,

@@ -49,6 +49,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
     {
         if (!Objective.All.Contains(Options.Objective))
             throw new ArgumentException($"unknown objective '{Options.Objective}' ({string.Join(", ", Objective.All)})");
+        if (Options.CenterPerArchitecture && Options.AnchorPerArchitecture)
+            throw new ArgumentException("--center and --anchor both remove the architecture's offset; choose one");
         bool rendering = Options.Objective != Objective.Contrastive, contrastive = Options.Objective != Objective.Rendering;
         Directory.CreateDirectory(Options.Output);
         var train = new TrainingData(Options.Data, "train", exclude: Options.Exclude);
@@ -71,6 +73,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         var optimizer = optim.AdamW([group], lr: schedule.InitialLr, weight_decay: Options.WeightDecay);
         var state = new TrainerState();
         _centering = Options.CenterPerArchitecture ? new ArchitectureCentering(Options.CenterMomentum) : null;
+        _anchors = Options.AnchorPerArchitecture ? ArchitectureAnchors.From(train, Options.Layout) : null;
 
         // Killed between the two renames of SaveCheckpoint: the previous checkpoint is complete under last.old.
         if (!Directory.Exists(LastDir) && Directory.Exists(LastDir + ".old")) Directory.Move(LastDir + ".old", LastDir);
@@ -195,8 +198,12 @@ public sealed class EncoderTrainer(TrainingOptions options)
             graphs.Add(data.Graph(obj, a, Options.Layout)); nerfs.Add((obj, a));
             graphs.Add(data.Graph(obj, b, Options.Layout)); nerfs.Add((obj, b));
         }
+        // Anchors ride in the same batch, so they are embedded by the same encoder in the same mode.
+        var anchorArchs = _anchors is null ? [] : nerfs.Select(n => n.Arch).Distinct().ToList();
+        graphs.AddRange(anchorArchs.Select(a => _anchors!.Graph(a)));
         using var batch = GraphBatch.From(graphs);
         var z = encoder.forward(batch);
+        if (_anchors is not null) z = ArchitectureAnchors.Relative(z, nerfs.Select(n => n.Arch).ToList(), anchorArchs);
         Tensor? loss = null;
         double foregroundMse = double.NaN;
         if (contrastive)
@@ -218,6 +225,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
     }
 
     ArchitectureCentering? _centering;
+    ArchitectureAnchors? _anchors;
 
     RenderTarget Target(TrainingData data, string obj, string arch)
     {

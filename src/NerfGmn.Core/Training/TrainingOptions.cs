@@ -32,6 +32,11 @@ public sealed record TrainingOptions
     /// </summary>
     public bool CenterPerArchitecture { get; init; }
     public double CenterMomentum { get; init; } = 0.1;
+    /// <summary>
+    /// Both losses on each embedding minus its architecture anchor's (the mean training weights' embedding, in the same
+    /// batch), scaled to unit RMS (<see cref="ArchitectureAnchors"/>; not in the reference). Replaces <see cref="CenterPerArchitecture"/>.
+    /// </summary>
+    public bool AnchorPerArchitecture { get; init; }
     /// <summary>Objects (<c>&lt;class&gt;/&lt;object&gt;</c>) kept out of training and validation.</summary>
     public IReadOnlySet<string> Exclude { get; init; } = new HashSet<string>();
     /// <summary>

@@ -24,8 +24,6 @@ public sealed class ArchitectureAnchors
 
     ArchitectureAnchors(Dictionary<string, ParameterGraph> graphs) => _graphs = graphs;
 
-    public IReadOnlyCollection<string> Architectures => _graphs.Keys;
-
     /// <summary>The anchors of every architecture in <paramref name="data"/> (usually the training split).</summary>
     public static ArchitectureAnchors From(TrainingData data, TriplanePositionLayout layout)
     {
@@ -47,12 +45,7 @@ public sealed class ArchitectureAnchors
         foreach (var n in nerfs)
             if (n.ParameterCount != first.ParameterCount || n.Layers.Count != first.Layers.Count)
                 throw new ArgumentException($"{n.Source ?? "a NeRF"} does not have the architecture of {first.Source ?? "the first"}");
-        static float[] Mean(IReadOnlyList<float[]> xs)
-        {
-            var sum = new double[xs[0].Length];
-            foreach (var x in xs) for (int k = 0; k < sum.Length; k++) sum[k] += x[k];
-            return sum.Select(s => (float)(s / xs.Count)).ToArray();
-        }
+        static float[] Mean(IReadOnlyList<float[]> xs) => Retrieval.EncoderEvaluation.Mean(xs).Select(v => (float)v).ToArray();
         var layers = first.Layers.Select((l, i) => l with
         {
             Weight = Mean(nerfs.Select(n => n.Layers[i].Weight).ToList()),

@@ -16,6 +16,7 @@ root.Subcommands.Add(DatasetCommand.Create());
 root.Subcommands.Add(FitCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
+root.Subcommands.Add(ProbeDecoderCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

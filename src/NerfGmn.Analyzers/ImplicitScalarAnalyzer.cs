@@ -48,13 +48,18 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// <c>a + b</c>, <c>a += b</c>, <c>a.add(b)</c>, <c>a.add_(b)</c>: TorchSharp forwards to the overload with
-    /// <c>alpha: 1</c>, converting 1 to a temporary Scalar inside its own code. (Its sub has no alpha.)
+    /// <c>alpha: 1</c>, converting 1 to a temporary Scalar inside its own code. Its sub has no alpha, but
+    /// <c>scalar - tensor</c> is implemented as <c>tensor.negative().add(scalar)</c>.
     /// </summary>
     static void AnalyzeHiddenAlpha(OperationAnalysisContext context)
     {
         switch (context.Operation)
         {
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add, OperatorMethod: { } m } b when IsTorchValue(m.ContainingType) && m.ContainingType.Name == "Tensor":
+                context.ReportDiagnostic(Diagnostic.Create(HiddenAlphaRule, b.Syntax.GetLocation(), Short(b.Syntax.ToString())));
+                break;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Subtract, OperatorMethod: { } m } b
+                when IsTorchValue(m.ContainingType) && m.ContainingType.Name == "Tensor" && m.Parameters.Length == 2 && m.Parameters[0].Type.Name == "Scalar":
                 context.ReportDiagnostic(Diagnostic.Create(HiddenAlphaRule, b.Syntax.GetLocation(), Short(b.Syntax.ToString())));
                 break;
             case ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Add, OperatorMethod: { } m } c when IsTorchValue(m.ContainingType) && m.ContainingType.Name == "Tensor":

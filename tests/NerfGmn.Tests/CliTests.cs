@@ -59,6 +59,7 @@ public class CliTests
         // (The message goes through Spectre.Console, which this redirect does not capture.)
         Assert.AreEqual(2, Run("dataset", "probe", dir.File("no-such-dataset")).Exit, "a missing dataset folder is an input error, not a crash");
         Assert.AreEqual(2, Run("dataset", "probe", TestPaths.MiniDataset, "--gallery", "val").Exit, "no architecture has both splits");
+        Assert.AreEqual(2, Run("probe-decoder", dir.Path).Exit, "a folder that is not a training run is an input error");
     }
 
     [TestMethod]

@@ -178,6 +178,57 @@ public class TrainingTests
     }
 
     [TestMethod]
+    public void TheDecoderProbeQueriesARunsDecoderOnEachValidationNerf()
+    {
+        using var run = TestPaths.NewTempDir();
+        var options = Tiny(run.Path) with
+        {
+            Objective = Objective.Rendering, Epochs = 2, AnchorPerArchitecture = true, Exclude = new HashSet<string> { "chair/obj_000" },
+            Decoder = new Decoder.ImplicitDecoderOptions { HiddenDim = 32, LayersBeforeSkip = 1, LayersAfterSkip = 1 },
+            Rendering = new RenderingLossOptions { CandidateRays = 512, ForegroundRays = 8, MaxForegroundSamples = 300, BackgroundCells = 200, TotalPoints = 400, ImageSize = 8 },
+        };
+        new EncoderTrainer(options).Train();
+
+        var saved = TrainingOptions.FromRun(run.Path);
+        Assert.IsTrue(saved.AnchorPerArchitecture);
+        Assert.AreEqual(options.Decoder with { SceneBox = saved.Decoder.SceneBox }, saved.Decoder);
+        CollectionAssert.AreEqual(options.Decoder.SceneBox, saved.Decoder.SceneBox);
+        CollectionAssert.AreEquivalent(options.Exclude.ToArray(), saved.Exclude.ToArray());
+
+        // The tiny dataset's NeRFs are fitted for 5 steps and have empty grids: probe the bundled mini dataset's NeRFs instead.
+        var rows = DecoderProbe.Run(run.Path, TestPaths.MiniDataset, "test", objects: 2, points: 50);
+        var test = new TrainingData(TestPaths.MiniDataset, "test");
+        var probed = test.Objects.Keys.Order(StringComparer.Ordinal).Take(1).Concat(test.Objects.Keys.Where(o => o.StartsWith("bench/")).Order(StringComparer.Ordinal).Take(1));
+        // Anchors are the run's: architectures absent from its training data (triplane, the unseen variants) are skipped.
+        Assert.AreEqual(probed.Sum(o => test.Objects[o].Keys.Count(a => a is "mlp" or "hash")), rows.Count, "one row per NeRF of the probed objects");
+        CollectionAssert.AreEquivalent(new[] { "hash", "mlp" }, rows.Select(r => r.Arch).Distinct().ToArray());
+        CollectionAssert.AreEquivalent(new[] { "airplane", "bench" }, rows.Select(r => r.Object.Split('/')[0]).Distinct().ToArray(), "one object per class first");
+        foreach (var r in rows)
+        {
+            Assert.IsTrue(r.SigmaOccupied >= 0 && double.IsFinite(r.SigmaOccupied) && r.SigmaEmpty >= 0 && double.IsFinite(r.SigmaEmpty), $"{r}");
+            Assert.IsTrue(r.NerfSigmaOccupied > 1, $"the NeRF itself is dense where its grid is occupied: {r}");
+            Assert.IsTrue(r.OccupancyAuc is >= 0 and <= 1 && r.OccupancyAucOtherObject is >= 0 and <= 1, $"{r}");
+        }
+        // A NeRF with an empty grid (some of the tiny dataset's) gives a row of NaN, not an exception.
+        var tiny = DecoderProbe.Run(run.Path, objects: 2, points: 50);
+        Assert.IsTrue(tiny.Any(r => double.IsNaN(r.OccupancyAuc)), string.Join("\n", tiny));
+        // One object: no other object's embedding to compare with.
+        Assert.IsTrue(DecoderProbe.Run(run.Path, TestPaths.MiniDataset, "test", objects: 1, points: 50).All(r => double.IsNaN(r.OccupancyAucOtherObject)));
+    }
+
+    [TestMethod]
+    public void TheDecoderProbeRefusesRunsWithoutADecoder()
+    {
+        using var run = TestPaths.NewTempDir();
+        new EncoderTrainer(Tiny(run.Path) with { Epochs = 1 }).Train();
+        var e = Assert.ThrowsExactly<ArgumentException>(() => DecoderProbe.Run(run.Path));
+        StringAssert.Contains(e.Message, "has no decoder");
+        using var empty = TestPaths.NewTempDir();
+        var missing = Assert.ThrowsExactly<FileNotFoundException>(() => DecoderProbe.Run(empty.Path));
+        StringAssert.Contains(missing.Message, "no last/options.json");
+    }
+
+    [TestMethod]
     public void UnknownObjectivesAreRejected()
     {
         using var dir = TestPaths.NewTempDir();

@@ -86,6 +86,15 @@ public sealed class ImplicitDecoder : nn.Module<(Tensor Embedding, Tensor Points
         };
     }
 
+    /// <summary>Loads a decoder saved by training (<c>decoder.safetensors</c>, reference parameter names).</summary>
+    public void Load(string path)
+    {
+        var contents = IO.SafeTensorsFile.Read(path);
+        var tensors = contents.Tensors.ToDictionary(kv => kv.Key, kv => tensor(kv.Value.ToFloats(), kv.Value.Shape));
+        try { LoadReference(tensors, path); }
+        finally { foreach (var t in tensors.Values) t.Dispose(); }
+    }
+
     /// <summary>Loads a reference decoder state dict (names <c>in_layer.0.*</c>, <c>after_skip.2.*</c>, …).</summary>
     public void LoadReference(IReadOnlyDictionary<string, Tensor> reference, string? source)
     {

@@ -84,7 +84,7 @@ public sealed class HashGridIndexing
                 int bx = corner & 1, by = (corner >> 1) & 1, bz = (corner >> 2) & 1;
                 var cx = ci[TensorIndex.Ellipsis, 0].Plus(S(bx)); var cy = ci[TensorIndex.Ellipsis, 1].Plus(S(by)); var cz = ci[TensorIndex.Ellipsis, 2].Plus(S(bz));
                 var fx = frac[TensorIndex.Ellipsis, 0]; var fy = frac[TensorIndex.Ellipsis, 1]; var fz = frac[TensorIndex.Ellipsis, 2];
-                var w = (bx == 1 ? fx : S(1f) - fx) * (by == 1 ? fy : S(1f) - fy) * (bz == 1 ? fz : S(1f) - fz);
+                var w = (bx == 1 ? fx : S(1f).Minus(fx)) * (by == 1 ? fy : S(1f).Minus(fy)) * (bz == 1 ? fz : S(1f).Minus(fz));
                 var index = dense ? cx.Plus(cy * S(res)).Plus(cz * (S(res * res)))
                     : (cx ^ (cy * S(2654435761L)) ^ (cz * S(805459861L))).bitwise_and(T(0xFFFFFFFFL));   // uint32 arithmetic
                 index = index.remainder(S(size)).Plus(S(_offsets[l]));

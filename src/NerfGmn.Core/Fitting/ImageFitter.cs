@@ -75,7 +75,7 @@ public static class ImageFitter
             var pick = randint(0, allO.shape[0], [options.RaysPerStep], generator: gen);
             var bg = rand(3, generator: gen, dtype: ScalarType.Float64);
             var rgba = allT.index_select(0, pick).to_type(ScalarType.Float64);
-            var gt = (rgba[.., 0..3] * rgba[.., 3..4]).Plus(bg * (S(1) - rgba[.., 3..4]));
+            var gt = (rgba[.., 0..3] * rgba[.., 3..4]).Plus(bg * S(1).Minus(rgba[.., 3..4]));
             var render = VolumeRenderer.Render(p => Field(p), allO.index_select(0, pick), allD.index_select(0, pick), occupancy,
                 new RenderOptions { Stratified = true, Background = bg.data<double>().ToArray(), Generator = gen, ChunkRays = options.RaysPerStep });
             var loss = nn.functional.smooth_l1_loss(render.Rgb, gt);

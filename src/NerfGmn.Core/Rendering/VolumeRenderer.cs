@@ -119,14 +119,14 @@ public static class VolumeRenderer
     public static RenderResult Composite(Tensor sigma, Tensor rgb, Tensor tMid, double step, RenderOptions opt)
     {
         var sdt = sigma * S(step);
-        var alpha = S(1) - (-sdt).exp();
+        var alpha = S(1).Minus((-sdt).exp());
         var transmittance = (-(sdt.cumsum(1) - sdt)).exp();          // exclusive cumulative sum
         var weights = transmittance * alpha;
         if (opt.SigmaCulling) weights = weights * transmittance.ge(S(1e-4)).to_type(weights.dtype);
         var opacity = weights.sum(1);
         var color = (weights.unsqueeze(2) * rgb).sum(1);
         var bg = tensor(opt.Background, dtype: color.dtype);
-        color = color.Plus(bg * (S(1) - opacity).unsqueeze(1));
+        color = color.Plus(bg * S(1).Minus(opacity).unsqueeze(1));
         var depth = (weights * tMid.to_type(weights.dtype)).sum(1);
         return new RenderResult(color, opacity, depth);
     }

@@ -34,6 +34,8 @@ public sealed class ArchitectureAnchors
         return new ArchitectureAnchors(graphs);
     }
 
+    public bool Has(string arch) => _graphs.ContainsKey(arch);
+
     public ParameterGraph Graph(string arch) => _graphs.TryGetValue(arch, out var g) ? g
         : throw new ArgumentException($"no anchor for architecture '{arch}' (anchors: {string.Join(", ", _graphs.Keys)})");
 

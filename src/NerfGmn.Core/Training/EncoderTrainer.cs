@@ -91,7 +91,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
                 siglip.Bias.fill_(S(state.Bias));
             }
             loaded.Dispose();
-            if (rendering) LoadDecoder(decoder, Path.Combine(LastDir, "decoder.safetensors"));
+            if (rendering) decoder.Load(Path.Combine(LastDir, "decoder.safetensors"));
             optimizer.load_state_dict(Path.Combine(LastDir, "optimizer.bin"));
             TruncateLog(state.GlobalStep);
         }
@@ -298,14 +298,6 @@ public sealed class EncoderTrainer(TrainingOptions options)
         // Rendering objectives are judged by the decoder's foreground PSNR (higher is better; stored negated so
         // that lower is better for every objective), L_C by its SigLIP loss.
         return rendering ? 10 * Math.Log10(Math.Max(mses.Average(), 1e-6)) : losses.Average();   // PSNR capped at 60 dB
-    }
-
-    static void LoadDecoder(ImplicitDecoder decoder, string path)
-    {
-        var contents = IO.SafeTensorsFile.Read(path);
-        var tensors = contents.Tensors.ToDictionary(kv => kv.Key, kv => tensor(kv.Value.ToFloats(), kv.Value.Shape));
-        try { decoder.LoadReference(tensors, path); }
-        finally { foreach (var t in tensors.Values) t.Dispose(); }
     }
 
     void SaveCheckpoint(GraphMetaNetwork encoder, ImplicitDecoder? decoder, OptimizerHelper optimizer, TrainerState state)

@@ -96,8 +96,8 @@ public static class RenderingLoss
             fgLayouts.Add((flat, tMid.shape[0], tMid.shape[1], tMid));
             // Ground truth with the reference's double background composite: C_out = C + bg(1 − A); gt = C_out·A + bg(1 − A).
             var a = t.Opacity.index_select(0, pick).unsqueeze(1);
-            var cOut = t.ColorOnBlack.index_select(0, pick).Plus(bg * (S(1) - a));
-            gts.Add((cOut * a).Plus(bg * (S(1) - a)));
+            var cOut = t.ColorOnBlack.index_select(0, pick).Plus(bg * S(1).Minus(a));
+            gts.Add((cOut * a).Plus(bg * S(1).Minus(a)));
             // Background points: unoccupied cells without replacement, jittered inside the cell.
             var empty = occupancy.logical_not().nonzero().squeeze(1);
             long nBg = Math.Max(0, Math.Min(o.TotalPoints - flat.shape[0], Math.Min(o.BackgroundCells, empty.shape[0])));
@@ -127,7 +127,7 @@ public static class RenderingLoss
             fgLosses.Add(nn.functional.smooth_l1_loss(composite.Rgb, gts[k], reduction: nn.Reduction.Sum));
             fgSquared.Add((composite.Rgb.detach() - gts[k]).square().mean());
             var s = sigma[k, (int)nFg..(int)(nFg + nBg)].unsqueeze(1).to_type(ScalarType.Float64);
-            var pred = (rgb[k, (int)nFg..(int)(nFg + nBg)].to_type(ScalarType.Float64) * s).Plus(bg * (S(1) - s));
+            var pred = (rgb[k, (int)nFg..(int)(nFg + nBg)].to_type(ScalarType.Float64) * s).Plus(bg * S(1).Minus(s));
             bgPred.Add(nn.functional.pad(pred.Minus(bg), [0, 0, 0, maxBg - nBg]));   // padded entries compare 0 with 0
         }
         var lFg = stack(fgLosses, 0).sum() / (S(b * o.ForegroundRays * 3));

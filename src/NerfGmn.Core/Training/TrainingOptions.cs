@@ -52,6 +52,26 @@ public sealed record TrainingOptions
     /// <summary>CPU decoder: width 256, one layer on each side of the skip, 48 frequencies as gmnerf.</summary>
     public static readonly Decoder.ImplicitDecoderOptions CpuDecoder = new() { HiddenDim = 256, LayersBeforeSkip = 1, LayersAfterSkip = 1 };
 
+    /// <summary>The options a run was started with (its <c>last/options.json</c>).</summary>
+    public static TrainingOptions FromRun(string runDir)
+    {
+        string path = Path.Combine(runDir, "last", "options.json");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{runDir} is not a training run with a checkpoint (no last/options.json)", path);
+        try
+        {
+            // System.Text.Json cannot create an IReadOnlySet, so Exclude is read on its own.
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new NerfFormatException(path, "empty options");
+            var exclude = json[nameof(Exclude)]?.AsArray().Select(n => n!.GetValue<string>()).ToHashSet() ?? [];
+            json.Remove(nameof(Exclude));
+            var options = System.Text.Json.JsonSerializer.Deserialize<TrainingOptions>(json) ?? throw new NerfFormatException(path, "empty options");
+            return options with { Exclude = exclude };
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            throw new NerfFormatException(path, $"not training options: {e.Message}", e);
+        }
+    }
+
     public static TrainingOptions ForPreset(string preset, string data, string output, string objective) => preset switch
     {
         "paper" => new TrainingOptions

@@ -162,6 +162,7 @@ public class TrainingTests
         var done = new EncoderTrainer(Options(full.Path)).Train(p => { if (!double.IsNaN(p.Loss)) losses.Add(p.Loss); });
         Assert.IsTrue(losses.Count > 0 && losses.All(double.IsFinite), string.Join(", ", losses));
         Assert.IsTrue(File.Exists(Path.Combine(full.Path, "last", "decoder.safetensors")));
+        Assert.IsTrue(new FileInfo(Path.Combine(full.Path, "loss.png")).Length > 0, "loss curve with validation PSNR on its own axis");
         // Validation for rendering objectives is the decoder's foreground PSNR, logged negated (lower is better).
         var validation = File.ReadAllLines(Path.Combine(full.Path, "log.csv")).Skip(1).Select(l => l.Split(',')[6]).Where(v => v.Length > 0)
             .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();

@@ -150,7 +150,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
                 if (best) EncoderCheckpoint.Save(encoder, BestPath, Options.Layout, Options.Objective);
                 AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds);
                 Checkpoint();
-                LossCurve.Write(LogPath, Path.Combine(Options.Output, "loss.png"));
+                LossCurve.Write(LogPath, Path.Combine(Options.Output, "loss.png"), validationIsPsnr: rendering);
                 progress?.Invoke(new TrainingProgress(epoch, batchesPerEpoch, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, double.NaN, valLoss));
             }
         }

@@ -2,10 +2,14 @@ using System.Globalization;
 
 namespace NerfGmn.Training;
 
-/// <summary>Draws the training log (<c>log.csv</c>) as a PNG: per-step loss, its moving average, and validation loss per epoch.</summary>
+/// <summary>
+/// Draws the training log (<c>log.csv</c>) as a PNG: per-step loss, its moving average, and validation per epoch.
+/// Rendering objectives log validation as −PSNR; that goes on its own right-hand axis in dB (on the loss axis, a
+/// loss of 0.1 and −18 dB flatten each other into two lines).
+/// </summary>
 public static class LossCurve
 {
-    public static void Write(string csvPath, string pngPath)
+    public static void Write(string csvPath, string pngPath, bool validationIsPsnr = false)
     {
         var rows = File.ReadAllLines(csvPath).Skip(1).Select(l => l.Split(',')).ToArray();
         double Parse(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
@@ -23,12 +27,18 @@ public static class LossCurve
         }
         if (vals.Length > 0)
         {
-            var v = plot.Add.Scatter(vals.Select(s => s.Step).ToArray(), vals.Select(s => s.Loss).ToArray());
-            v.LegendText = "validation"; v.MarkerSize = 6;
+            var v = plot.Add.Scatter(vals.Select(s => s.Step).ToArray(), vals.Select(s => validationIsPsnr ? -s.Loss : s.Loss).ToArray());
+            v.LegendText = validationIsPsnr ? "validation PSNR (right axis)" : "validation"; v.MarkerSize = 6;
+            if (validationIsPsnr)
+            {
+                v.Axes.YAxis = plot.Axes.Right;
+                plot.Axes.Right.Label.Text = "validation PSNR (dB)";
+            }
         }
         plot.XLabel("step");
         plot.YLabel("loss");
-        plot.ShowLegend();
+        // Losses fall, so the upper right is where the curves are least likely to be.
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         string tmp = pngPath + ".tmp-" + Environment.ProcessId + ".png";
         plot.SavePng(tmp, 900, 500);
         File.Move(tmp, pngPath, overwrite: true);

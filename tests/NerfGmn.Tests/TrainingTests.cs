@@ -230,6 +230,19 @@ public class TrainingTests
     }
 
     [TestMethod]
+    public void ARunTooShortForItsScheduleIsRefusedWithTheReason()
+    {
+        using var run = TestPaths.NewTempDir();
+        // Two training objects left: one batch of 2 pairs per epoch, so one epoch is a single step.
+        var e = Assert.ThrowsExactly<ArgumentException>(() => new EncoderTrainer(Tiny(run.Path) with
+        {
+            Epochs = 1, Exclude = new HashSet<string> { "chair/obj_000" },
+        }).Train());
+        StringAssert.Contains(e.Message, "1 epoch(s) × 1 batch(es) of 2 pairs");
+        StringAssert.Contains(e.Message, "train for more epochs");
+    }
+
+    [TestMethod]
     public void UnknownObjectivesAreRejected()
     {
         using var dir = TestPaths.NewTempDir();

@@ -58,6 +58,9 @@ public sealed class EncoderTrainer(TrainingOptions options)
         var val = File.Exists(Path.Combine(Options.Data, "val.txt")) ? new TrainingData(Options.Data, "val", exclude: Options.Exclude) : null;
         var sampler = new PairSampler(train.Families(), Options.Seed);
         int batchesPerEpoch = Math.Max(1, sampler.Epoch(0).Count / Options.PairsPerBatch);
+        if (Options.Epochs * batchesPerEpoch < 2)
+            throw new ArgumentException($"{Options.Epochs} epoch(s) × {batchesPerEpoch} batch(es) of {Options.PairsPerBatch} pairs ({train.Objects.Count} training objects) " +
+                "is fewer than the 2 optimiser steps a OneCycle schedule needs; train for more epochs");
         var schedule = new OneCycleSchedule(Options.MaxLearningRate, Options.Epochs * batchesPerEpoch);
 
         manual_seed(Options.Seed);

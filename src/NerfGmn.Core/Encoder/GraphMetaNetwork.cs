@@ -110,23 +110,31 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     /// </summary>
     public float[][] Embed(IReadOnlyList<ParameterGraph> graphs, int batchSize = 8)
     {
+        using var scope = NewDisposeScope();
+        var z = EmbedTensor(graphs, batchSize).to_type(ScalarType.Float32).cpu();
+        return Enumerable.Range(0, graphs.Count).Select(k => z[k].data<float>().ToArray()).ToArray();
+    }
+
+    /// <summary>As <see cref="Embed"/>, as one [graphs, out] tensor in the encoder's dtype and device.</summary>
+    public Tensor EmbedTensor(IReadOnlyList<ParameterGraph> graphs, int batchSize = 8)
+    {
         if (training)
         {
             eval();
-            try { return Embed(graphs, batchSize); }
+            try { return EmbedTensor(graphs, batchSize); }
             finally { train(); }
         }
         using var _ = no_grad();
-        var result = new float[graphs.Count][];
+        var parts = new List<Tensor>();
         for (int start = 0; start < graphs.Count; start += batchSize)
         {
+            using var batch = GraphBatch.From(graphs.Skip(start).Take(batchSize).ToList());
             using var scope = NewDisposeScope();
-            var chunk = graphs.Skip(start).Take(batchSize).ToList();
-            using var batch = GraphBatch.From(chunk);
-            var z = forward(batch).to_type(ScalarType.Float32).cpu();
-            for (int k = 0; k < chunk.Count; k++) result[start + k] = z[k].data<float>().ToArray();
+            parts.Add(forward(batch).MoveToOuterDisposeScope());
         }
-        return result;
+        var z = cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return z;
     }
 
     public long ParameterCount => parameters().Sum(p => p.numel());

@@ -39,12 +39,7 @@ public sealed class OccupancyGrid
     {
         roi ??= DefaultRoi;
         using var scope = NewDisposeScope();
-        var idx = arange(S(resolution), dtype: ScalarType.Float32);
-        var grid = meshgrid([idx, idx, idx], indexing: "ij");
-        var cells = stack(grid, -1).reshape(-1, 3);
-        var lo = tensor(roi[..3]); var hi = tensor(roi[3..]);
-        var centres = lo.Plus((cells.Plus(S(0.5f))) / S(resolution) * (hi.Minus(lo)));
-        if (candidates is not null) centres = centres.index_select(0, candidates);
+        var centres = CellPoints(roi, resolution, candidates ?? arange(S((long)resolution * resolution * resolution), dtype: ScalarType.Int64));
         var occupied = new List<Tensor>();
         using (no_grad())
             for (long start = 0; start < centres.shape[0]; start += 65536)
@@ -64,6 +59,21 @@ public sealed class OccupancyGrid
         var flat = occ.reshape(-1).gt(S(0.5f)).data<bool>().ToArray();
         return new OccupancyGrid(roi, resolution, flat);
     }
+
+    /// <summary>
+    /// World positions of one point in each of <paramref name="cells"/> (flat x-major indices): at
+    /// <paramref name="offset"/> ([n, 3] in [0, 1)³, e.g. random jitter) inside the cell, or at its centre.
+    /// </summary>
+    public static Tensor CellPoints(float[] roi, int resolution, Tensor cells, Tensor? offset = null)
+    {
+        long r = resolution;
+        var ijk = stack([cells / S(r * r), cells / S(r) % S(r), cells % S(r)], 1).to_type(ScalarType.Float32);
+        var lo = tensor(roi[..3]); var hi = tensor(roi[3..]);
+        return lo.Plus((offset is null ? ijk.Plus(S(0.5f)) : ijk.Plus(offset)) / S(resolution) * (hi.Minus(lo)));
+    }
+
+    /// <inheritdoc cref="CellPoints(float[], int, Tensor, Tensor?)"/>
+    public Tensor CellPoints(Tensor cells, Tensor? offset = null) => CellPoints(Roi, Resolution, cells, offset);
 
     /// <summary>Flat indices of the occupied cells after dilating by <paramref name="cells"/> (a search region for <see cref="FromDensity"/>).</summary>
     public Tensor DilatedIndices(int cells)

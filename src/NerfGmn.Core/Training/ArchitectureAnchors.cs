@@ -1,4 +1,5 @@
 using NerfGmn.Architectures;
+using NerfGmn.Encoder;
 using NerfGmn.Graphs;
 using NerfGmn.IO;
 using static NerfGmn.Runtime.ScalarArgs;
@@ -35,6 +36,17 @@ public sealed class ArchitectureAnchors
     }
 
     public bool Has(string arch) => _graphs.ContainsKey(arch);
+
+    /// <summary>
+    /// Eval-mode embeddings of <paramref name="graphs"/> (architectures <paramref name="archs"/>) relative to their
+    /// anchors (<see cref="Relative"/>), each anchor embedded once.
+    /// </summary>
+    public Tensor EmbedRelative(GraphMetaNetwork encoder, IReadOnlyList<ParameterGraph> graphs, IReadOnlyList<string> archs, int batchSize)
+    {
+        var anchorArchs = archs.Distinct().ToList();
+        using var z = encoder.EmbedTensor(graphs.Concat(anchorArchs.Select(Graph)).ToList(), batchSize);
+        return Relative(z, archs, anchorArchs);
+    }
 
     public ParameterGraph Graph(string arch) => _graphs.TryGetValue(arch, out var g) ? g
         : throw new ArgumentException($"no anchor for architecture '{arch}' (anchors: {string.Join(", ", _graphs.Keys)})");

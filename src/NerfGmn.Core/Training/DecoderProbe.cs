@@ -1,6 +1,5 @@
 using NerfGmn.Decoder;
 using NerfGmn.Encoder;
-using NerfGmn.Graphs;
 using NerfGmn.Rendering;
 using static TorchSharp.torch;
 
@@ -36,77 +35,64 @@ public static class DecoderProbe
         data ??= options.Data;
         string last = Path.Combine(runDir, "last");
         var (encoder, _) = EncoderCheckpoint.Load(Path.Combine(last, "encoder.safetensors"));
-        using var decoderModule = new ImplicitDecoder(options.Decoder with { EmbeddingDim = options.Encoder.OutputDim });
-        decoderModule.Load(Path.Combine(last, "decoder.safetensors"));
-        using var _enc = encoder;
-        encoder.eval(); decoderModule.eval();
+        using var encoderOwner = encoder;
+        using var decoder = new ImplicitDecoder(options.Decoder with { EmbeddingDim = options.Encoder.OutputDim });
+        decoder.Load(Path.Combine(last, "decoder.safetensors"));
+        decoder.eval();
         // The anchors the decoder was trained with: the run's own training split, whatever dataset is probed.
         var anchors = options.AnchorPerArchitecture ? ArchitectureAnchors.From(new TrainingData(options.Data, "train", exclude: options.Exclude), options.Layout) : null;
         var probed = new TrainingData(data, split);
         if (probed.Objects.Count == 0) throw new NerfFormatException(data, $"no NeRFs in split '{split}'");
-        var rng = new Random(seed);
-        using var noGrad = no_grad();
-        var nerfs = new List<(string Object, string Arch, string File, Tensor Z)>();
         // One object per class before a second of any class, so that "another object" is usually another class.
         var chosen = probed.Objects.Keys.GroupBy(o => o.Split('/')[0])
             .SelectMany(g => g.Order(StringComparer.Ordinal).Select((o, i) => (o, i)))
             .OrderBy(t => t.i).ThenBy(t => t.o, StringComparer.Ordinal).Select(t => t.o).Take(objects).ToList();
-        foreach (var (obj, archs) in chosen.Select(o => (o, probed.Objects[o])))
-            foreach (var (arch, file) in archs.OrderBy(a => a.Key, StringComparer.Ordinal))
-            {
-                if (anchors is not null && !anchors.Has(arch)) continue;   // an architecture the run never trained on has no anchor
-                var graphs = new List<ParameterGraph> { probed.Graph(obj, arch, options.Layout) };
-                if (anchors is not null) graphs.Add(anchors.Graph(arch));
-                using var batch = GraphBatch.From(graphs);
-                var z = encoder.forward(batch);
-                nerfs.Add((obj, arch, file, anchors is not null ? ArchitectureAnchors.Relative(z, [arch], [arch]) : z.narrow(0, 0, 1)));
-            }
+        var nerfs = chosen.SelectMany(o => probed.Objects[o].Keys.Order(StringComparer.Ordinal).Select(a => (Object: o, Arch: a)))
+            .Where(n => anchors?.Has(n.Arch) != false)   // an architecture the run never trained on has no anchor
+            .ToList();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var graphs = nerfs.Select(n => probed.Graph(n.Object, n.Arch, options.Layout)).ToList();
+        var archs = nerfs.Select(n => n.Arch).ToList();
+        var z = anchors?.EmbedRelative(encoder, graphs, archs, 8) ?? encoder.EmbedTensor(graphs, 8);
+        var gen = new Generator((ulong)seed);
         var rows = new List<DecoderProbeRow>();
-        foreach (var (obj, arch, file, z) in nerfs)
+        for (int i = 0; i < nerfs.Count; i++)
         {
-            using var scope = NewDisposeScope();
-            using var nerf = new Fields.RadianceField(IO.NerfWeightsFile.Read(file));
-            string gridPath = Path.Combine(Path.GetDirectoryName(file)!, Datasets.DatasetLayout.GridName);
-            var grid = File.Exists(gridPath) ? OccupancyGrid.Load(gridPath) : OccupancyGrid.FromDensity(p => nerf.forward(p).Sigma);
+            using var nerfScope = NewDisposeScope();
+            var (obj, arch) = nerfs[i];
+            using var nerf = new Fields.RadianceField(IO.NerfWeightsFile.Read(probed.Objects[obj][arch]));
+            var grid = probed.Grid(obj, arch, nerf);
             if (grid.OccupiedCount == 0 || grid.OccupiedCount == grid.Occupied.Length)
             {
                 rows.Add(new DecoderProbeRow(obj, arch, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN));   // nothing to tell apart
                 continue;
             }
-            var occupied = CellCentres(grid, true, points, rng);
-            var empty = CellCentres(grid, false, points, rng);
-            double AucWith(Tensor embedding) => Auc(decoderModule.forward((embedding, occupied.unsqueeze(0))).Sigma.data<float>().ToArray(),
-                decoderModule.forward((embedding, empty.unsqueeze(0))).Sigma.data<float>().ToArray());
-            var (rgbOcc, sigmaOcc) = decoderModule.forward((z, occupied.unsqueeze(0)));
-            var (_, sigmaEmpty) = decoderModule.forward((z, empty.unsqueeze(0)));
+            var occupancy = tensor(grid.Occupied);
+            Tensor Sample(Tensor mask)
+            {
+                var cells = mask.nonzero().squeeze(1);
+                return grid.CellPoints(cells.index_select(0, randperm(cells.shape[0], generator: gen)[..(int)Math.Min(points, cells.shape[0])]));
+            }
+            var occupied = Sample(occupancy).unsqueeze(0);
+            var empty = Sample(occupancy.logical_not()).unsqueeze(0);
+            (Tensor Rgb, Tensor SigmaOccupied, Tensor SigmaEmpty) Query(Tensor embedding)
+            {
+                var (rgb, sigma) = decoder.forward((embedding, occupied));
+                return (rgb, sigma, decoder.forward((embedding, empty)).Sigma);
+            }
+            static double AucOf((Tensor, Tensor SigmaOccupied, Tensor SigmaEmpty) q) =>
+                Auc(q.SigmaOccupied.data<float>().ToArray(), q.SigmaEmpty.data<float>().ToArray());
+            var own = Query(z.narrow(0, i, 1));
             // The same architecture's next probed object: a decoder that reads the embedding should fit its own NeRF better.
-            var others = nerfs.Where(n => n.Arch == arch).ToList();
-            int at = others.FindIndex(n => n.Object == obj);
-            var other = others.Count < 2 ? null : others[(at + 1) % others.Count].Z;
+            var same = Enumerable.Range(0, nerfs.Count).Where(k => nerfs[k].Arch == arch).ToList();
+            int other = same.Count < 2 ? -1 : same[(same.IndexOf(i) + 1) % same.Count];
             rows.Add(new DecoderProbeRow(obj, arch,
-                sigmaOcc.mean().item<float>(), sigmaEmpty.mean().item<float>(), nerf.forward(occupied).Sigma.mean().item<float>(),
-                Auc(sigmaOcc.data<float>().ToArray(), sigmaEmpty.data<float>().ToArray()),
-                other is null ? double.NaN : AucWith(other),
-                rgbOcc.reshape(-1, 3).std(0).mean().item<float>()));
+                own.SigmaOccupied.mean().item<float>(), own.SigmaEmpty.mean().item<float>(), nerf.forward(occupied.squeeze(0)).Sigma.mean().item<float>(),
+                AucOf(own), other < 0 ? double.NaN : AucOf(Query(z.narrow(0, other, 1))),
+                own.Rgb.reshape(-1, 3).std(0).mean().item<float>()));
         }
-        foreach (var n in nerfs) n.Z.Dispose();
         return rows;
-    }
-
-    /// <summary>Centres of up to <paramref name="count"/> randomly chosen cells that are (not) occupied, [n, 3] world.</summary>
-    static Tensor CellCentres(OccupancyGrid grid, bool occupied, int count, Random rng)
-    {
-        var cells = Enumerable.Range(0, grid.Occupied.Length).Where(i => grid.Occupied[i] == occupied).ToArray();
-        rng.Shuffle(cells);
-        int r = grid.Resolution, n = Math.Min(count, cells.Length);
-        var xyz = new float[n * 3];
-        for (int k = 0; k < n; k++)
-        {
-            int i = cells[k];
-            int[] ijk = [i / (r * r), i / r % r, i % r];
-            for (int d = 0; d < 3; d++) xyz[3 * k + d] = grid.Roi[d] + (ijk[d] + 0.5f) / r * (grid.Roi[d + 3] - grid.Roi[d]);
-        }
-        return tensor(xyz, [n, 3]);
     }
 
     /// <summary>ROC AUC of "positive scores above negative ones", ties counted half (Mann–Whitney U / (n₊·n₋)).</summary>

@@ -247,9 +247,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         string file = data.Objects[obj][arch], folder = Path.GetDirectoryName(file)!;
         var weights = IO.NerfWeightsFile.Read(file);
         using var nerf = new Fields.RadianceField(weights);
-        string gridPath = Path.Combine(folder, Datasets.DatasetLayout.GridName);
-        var grid = File.Exists(gridPath) ? Rendering.OccupancyGrid.Load(gridPath)
-            : Rendering.OccupancyGrid.FromDensity(p => nerf.forward(p).Sigma);   // bundled mini datasets ship no grids
+        var grid = data.Grid(obj, arch, nerf);
         var cameras = Rendering.CameraSet.Load(Path.Combine(folder, Datasets.DatasetLayout.TransformsName));
         t = RenderTarget.Create(nerf, grid, cameras, Options.Rendering, new Generator(StableHash.Of(Options.Seed, "target", key)));
         _targets[key] = t;
@@ -269,35 +267,22 @@ public sealed class EncoderTrainer(TrainingOptions options)
         var nerfs = PairRows(chunks.SelectMany(c => c));
         var archs = nerfs.Select(n => n.Arch).ToList();
         var losses = new List<double>(); var mses = new List<double>();
-        encoder.eval();
-        try
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var graphs = nerfs.Select(n => val.Graph(n.Object, n.Arch, Options.Layout)).ToList();
+        int batchSize = Options.PairsPerBatch * 2;
+        var z = _anchors?.EmbedRelative(encoder, graphs, archs, batchSize) ?? encoder.EmbedTensor(graphs, batchSize);
+        var zc = contrastive && _centering is not null ? ArchitectureCentering.CentreOnOwnMeans(z, archs) : z;
+        int row = 0;
+        foreach (var chunk in chunks)
         {
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            var parts = nerfs.Chunk(Options.PairsPerBatch * 2).Select(rows =>
-            {
-                using var batch = GraphBatch.From(rows.Select(n => val.Graph(n.Object, n.Arch, Options.Layout)).ToList());
-                return encoder.forward(batch);
-            }).ToList();
-            var anchorArchs = _anchors is null ? [] : archs.Distinct().ToList();
-            if (_anchors is not null)
-                using (var batch = GraphBatch.From(anchorArchs.Select(a => _anchors.Graph(a)).ToList()))
-                    parts.Add(encoder.forward(batch));
-            var z = cat(parts, 0);
-            if (_anchors is not null) z = ArchitectureAnchors.Relative(z, archs, anchorArchs);
-            var zc = contrastive && _centering is not null ? ArchitectureCentering.CentreOnOwnMeans(z, archs) : z;
-            int row = 0;
-            foreach (var chunk in chunks)
-            {
-                using var chunkScope = NewDisposeScope();   // a chunk's rendering intermediates go before the next
-                int n = 2 * chunk.Length;
-                var (l, mse) = PairLoss(siglip, decoder, val, nerfs.GetRange(row, n), z.narrow(0, row, n), zc.narrow(0, row, n), rendering, contrastive, -1);
-                losses.Add(l.item<float>());
-                mses.Add(mse);
-                row += n;
-            }
+            using var chunkScope = NewDisposeScope();   // a chunk's rendering intermediates go before the next
+            int n = 2 * chunk.Length;
+            var (l, mse) = PairLoss(siglip, decoder, val, nerfs.GetRange(row, n), z.narrow(0, row, n), zc.narrow(0, row, n), rendering, contrastive, -1);
+            losses.Add(l.item<float>());
+            mses.Add(mse);
+            row += n;
         }
-        finally { encoder.train(); }
         // Rendering objectives are judged by the decoder's foreground PSNR (higher is better; stored negated so
         // that lower is better for every objective), L_C by its SigLIP loss.
         return rendering ? 10 * Math.Log10(Math.Max(mses.Average(), 1e-6)) : losses.Average();   // PSNR capped at 60 dB

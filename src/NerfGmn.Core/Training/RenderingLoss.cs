@@ -102,10 +102,7 @@ public static class RenderingLoss
             var empty = occupancy.logical_not().nonzero().squeeze(1);
             long nBg = Math.Max(0, Math.Min(o.TotalPoints - flat.shape[0], Math.Min(o.BackgroundCells, empty.shape[0])));
             var cells = empty.index_select(0, randperm(empty.shape[0], generator: gen)[..(int)nBg]);
-            int r = t.Grid.Resolution;
-            var ijk = stack([cells / (S(r * r)), cells / S(r) % S(r), cells % S(r)], 1).to_type(ScalarType.Float32);
-            var lo = tensor(t.Grid.Roi[..3]); var hi = tensor(t.Grid.Roi[3..]);
-            bgPoints.Add(lo.Plus((ijk.Plus(rand(ijk.shape, generator: gen))) / S(r) * (hi.Minus(lo))));
+            bgPoints.Add(t.Grid.CellPoints(cells, rand([cells.shape[0], 3], generator: gen)));
         }
         // One decoder pass over every NeRF's points (zero-padded to the longest).
         long maxPoints = Enumerable.Range(0, b).Max(k => fgPoints[k].shape[0] + bgPoints[k].shape[0]);

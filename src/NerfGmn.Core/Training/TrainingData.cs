@@ -26,6 +26,16 @@ public sealed class TrainingData
     public IReadOnlyList<(string Object, IReadOnlyList<string> Families)> Families() =>
         Objects.Select(kv => (kv.Key, (IReadOnlyList<string>)kv.Value.Keys.ToArray())).ToArray();
 
+    /// <summary>
+    /// The occupancy grid of an object's NeRF: its <c>grid.pth</c>, or derived from <paramref name="nerf"/> (that NeRF's
+    /// field) where there is none — the bundled mini datasets ship no grids.
+    /// </summary>
+    public Rendering.OccupancyGrid Grid(string obj, string arch, Fields.RadianceField nerf)
+    {
+        string path = Path.Combine(Path.GetDirectoryName(Objects[obj][arch])!, DatasetLayout.GridName);
+        return File.Exists(path) ? Rendering.OccupancyGrid.Load(path) : Rendering.OccupancyGrid.FromDensity(p => nerf.forward(p).Sigma);
+    }
+
     /// <summary>The parameter graph of an object's NeRF in one architecture.</summary>
     public ParameterGraph Graph(string obj, string arch, TriplanePositionLayout layout) =>
         ParameterGraphBuilder.Build(NerfWeightsFile.Read(Objects[obj][arch]), new ParameterGraphOptions { TriplaneLayout = layout });

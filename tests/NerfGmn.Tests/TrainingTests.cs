@@ -71,15 +71,35 @@ public class TrainingTests
     }
 
     [TestMethod]
+    public void PairRecallCountsPartnersFoundNearestInBothDirections()
+    {
+        // Pairs (a_i, b_i) as rows 2i, 2i+1. a→b finds all three; b2 = (0.9, 0, 0.1) is nearer a0 than a2.
+        var z = TorchSharp.torch.tensor(new float[] { 1, 0, 0, 1, 0.1f, 0, 0, 1, 0, 0, 1, 0.1f, 0, 0, 1, 0.9f, 0, 0.1f }, [6, 3]);
+        Assert.AreEqual((3 / 3.0 + 2 / 3.0) / 2, EncoderTrainer.PairRecall(z, ["o0", "o0", "o1", "o1", "o2", "o2"]), 1e-12);
+        var odd = Assert.ThrowsExactly<ArgumentException>(() => EncoderTrainer.PairRecall(z.narrow(0, 0, 5), ["o0", "o0", "o1", "o1", "o2"]));
+        StringAssert.Contains(odd.Message, "even number of rows");
+    }
+
+    [TestMethod]
     public void ContrastiveTrainingResumesExactlyAfterAnInterruption()
     {
         using var full = TestPaths.NewTempDir();
         var losses = new List<double>();
-        var done = new EncoderTrainer(Tiny(full.Path)).Train(p => { if (!double.IsNaN(p.Loss)) losses.Add(p.Loss); });
+        var reported = new List<double>();
+        var done = new EncoderTrainer(Tiny(full.Path)).Train(p =>
+        {
+            if (!double.IsNaN(p.Loss)) losses.Add(p.Loss);
+            if (p.ValidationPairRecall is { } r) reported.Add(Math.Round(r, 5));
+        });
         Assert.AreEqual(3, done.Epoch);
         Assert.IsTrue(File.Exists(Path.Combine(full.Path, "loss.png")));
         Assert.IsTrue(File.Exists(Path.Combine(full.Path, "best.safetensors")));
         Assert.AreEqual(losses.Count + 3 + 1, File.ReadAllLines(Path.Combine(full.Path, "log.csv")).Length, "a row per step and per epoch, plus the header");
+        // Each validation row also carries the pair retrieval rate, the same value the progress report shows.
+        var recall = File.ReadAllLines(Path.Combine(full.Path, "log.csv")).Skip(1).Select(l => l.Split(','))
+            .Where(r => r[6].Length > 0).Select(r => double.Parse(r[8], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        CollectionAssert.AreEqual(reported.ToArray(), recall);
+        Assert.IsTrue(recall.Length == 3 && recall.All(r => r is >= 0 and <= 1), string.Join(", ", recall));
 
         using var resumed = TestPaths.NewTempDir();
         using var cts = new CancellationTokenSource();

@@ -71,7 +71,9 @@ static class TrainCommand
                         {
                             task.MaxValue = pr.TotalSteps;
                             task.Value = pr.GlobalStep;
-                            task.Description = pr.Validation is { } v ? $"epoch {pr.Epoch + 1}: val {v:F4}" : $"epoch {pr.Epoch + 1} loss {pr.Loss:F4}";
+                            task.Description = pr.Validation is { } v
+                                ? $"epoch {pr.Epoch + 1}: val {v:F4}{(pr.ValidationPairRecall is { } r ? $", pair R@1 {100 * r:F1}%" : "")}"
+                                : $"epoch {pr.Epoch + 1} loss {pr.Loss:F4}";
                         }, cts.Token);
                     });
                 AnsiConsole.MarkupLineInterpolated($"done: {state.Epoch} epochs, {state.GlobalStep} steps, best val {(double.IsFinite(state.BestValidation) ? state.BestValidation.ToString("F4") : "n/a (no val split)")}; encoder [green]{Path.Combine(options.Output, "best.safetensors")}[/]");

@@ -26,7 +26,11 @@ public sealed record TrainerState
 }
 
 /// <summary>Progress of training: epoch, batch, step, losses.</summary>
-public sealed record TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch, int GlobalStep, int TotalSteps, double Loss, double? Validation);
+/// <param name="ValidationPairRecall">For contrastive objectives, the share of validation pairs whose partner is the
+/// nearest (cosine) of all partners, both directions: what SigLIP ranks, without its learnt temperature and bias
+/// (chance = 1 / pairs).</param>
+public sealed record TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch, int GlobalStep, int TotalSteps, double Loss, double? Validation,
+    double? ValidationPairRecall = null);
 
 /// <summary>
 /// Trains the GMN encoder (gmnerf <c>trainers/l_con.py</c>, <c>l_rec.py</c>, <c>l_rec_con.py</c>) on batches of pairs of
@@ -99,7 +103,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
             TruncateLog(state.GlobalStep);
         }
         else if (File.Exists(LogPath)) File.Delete(LogPath);
-        if (!File.Exists(LogPath)) File.WriteAllText(LogPath, "epoch,batch,step,lr,beta1,loss,val_loss,seconds\n");
+        if (!File.Exists(LogPath)) File.WriteAllText(LogPath, "epoch,batch,step,lr,beta1,loss,val_loss,seconds,val_pair_r1\n");
 
         var sw = Stopwatch.StartNew();
         var sinceCheckpoint = Stopwatch.StartNew();
@@ -143,7 +147,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
                     if (Options.CheckpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= Options.CheckpointMinutes && b + 1 < batchesPerEpoch)
                         Checkpoint();
                 }
-                double? valLoss = val is { Objects.Count: > 1 } ? Validate(encoder, siglip, decoder, val, rendering, contrastive) : null;
+                var (valLoss, pairRecall) = val is { Objects.Count: > 1 } ? Validate(encoder, siglip, decoder, val, rendering, contrastive) : (null, null);
                 bool best = valLoss is { } v ? v < state.BestValidation : true;
                 state = state with
                 {
@@ -151,10 +155,10 @@ public sealed class EncoderTrainer(TrainingOptions options)
                     BestValidation = valLoss is { } vv && vv < state.BestValidation ? vv : state.BestValidation,
                 };
                 if (best) EncoderCheckpoint.Save(encoder, BestPath, Options.Layout, Options.Objective);
-                AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds);
+                AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds, pairRecall);
                 Checkpoint();
                 LossCurve.Write(LogPath, Path.Combine(Options.Output, "loss.png"), validationIsPsnr: rendering);
-                progress?.Invoke(new TrainingProgress(epoch, batchesPerEpoch, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, double.NaN, valLoss));
+                progress?.Invoke(new TrainingProgress(epoch, batchesPerEpoch, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, double.NaN, valLoss, pairRecall));
             }
         }
         catch (OperationCanceledException)
@@ -260,10 +264,10 @@ public sealed class EncoderTrainer(TrainingOptions options)
     /// <c>evaluate</c> does: the training running means are in train-mode coordinates of the standardised output and lag
     /// the encoder (measured: validation 18.7–19.3 against a training loss of 5–6 on the same objects).
     /// </summary>
-    double Validate(GraphMetaNetwork encoder, SigLipLoss siglip, ImplicitDecoder decoder, TrainingData val, bool rendering, bool contrastive)
+    (double? Loss, double? PairRecall) Validate(GraphMetaNetwork encoder, SigLipLoss siglip, ImplicitDecoder decoder, TrainingData val, bool rendering, bool contrastive)
     {
         var chunks = new PairSampler(val.Families(), Options.Seed).Epoch(0).Chunk(Options.PairsPerBatch).Where(c => c.Length > 1).ToList();
-        if (chunks.Count == 0) return double.NaN;
+        if (chunks.Count == 0) return (double.NaN, null);
         var nerfs = PairRows(chunks.SelectMany(c => c));
         var archs = nerfs.Select(n => n.Arch).ToList();
         var losses = new List<double>(); var mses = new List<double>();
@@ -285,7 +289,23 @@ public sealed class EncoderTrainer(TrainingOptions options)
         }
         // Rendering objectives are judged by the decoder's foreground PSNR (higher is better; stored negated so
         // that lower is better for every objective), L_C by its SigLIP loss.
-        return rendering ? 10 * Math.Log10(Math.Max(mses.Average(), 1e-6)) : losses.Average();   // PSNR capped at 60 dB
+        double loss = rendering ? 10 * Math.Log10(Math.Max(mses.Average(), 1e-6)) : losses.Average();   // PSNR capped at 60 dB
+        return (loss, contrastive && nerfs.Count >= 4 ? PairRecall(zc, nerfs.Select(n => n.Object).ToList()) : null);
+    }
+
+    /// <summary>
+    /// Rows 2i and 2i+1 of <paramref name="z"/> are pair i (<see cref="PairRows"/>). Each side queries the other
+    /// side's rows; a hit when the nearest (cosine) is its own object. Mean of both directions.
+    /// </summary>
+    public static double PairRecall(Tensor z, IReadOnlyList<string> objects)
+    {
+        if (z.shape[0] != objects.Count || objects.Count % 2 != 0 || objects.Count < 4)
+            throw new ArgumentException($"{z.shape[0]} rows for {objects.Count} objects: need an even number of rows, at least two pairs");
+        float[][] Rows(int parity) => Enumerable.Range(0, objects.Count / 2)
+            .Select(i => z[2 * i + parity].to_type(ScalarType.Float32).data<float>().ToArray()).ToArray();
+        var names = Enumerable.Range(0, objects.Count / 2).Select(i => objects[2 * i]).ToList();
+        var (a, b) = (Rows(0), Rows(1));
+        return (Retrieval.RetrievalMetrics.InstanceRecall(a, names, b, names, 1)[1] + Retrieval.RetrievalMetrics.InstanceRecall(b, names, a, names, 1)[1]) / 2;
     }
 
     void SaveCheckpoint(GraphMetaNetwork encoder, ImplicitDecoder? decoder, OptimizerHelper optimizer, TrainerState state)
@@ -317,9 +337,9 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (kept.Length < lines.Length) File.WriteAllLines(LogPath, kept);
     }
 
-    void AppendLog(int epoch, int batch, int step, double lr, double beta1, double loss, double? val, double seconds)
+    void AppendLog(int epoch, int batch, int step, double lr, double beta1, double loss, double? val, double seconds, double? pairRecall = null)
     {
         static string F(double v) => double.IsNaN(v) ? "" : v.ToString("G6", CultureInfo.InvariantCulture);
-        File.AppendAllText(LogPath, $"{epoch},{batch},{step},{F(lr)},{F(beta1)},{F(loss)},{(val is { } v ? F(v) : "")},{F(seconds)}\n");
+        File.AppendAllText(LogPath, $"{epoch},{batch},{step},{F(lr)},{F(beta1)},{F(loss)},{(val is { } v ? F(v) : "")},{F(seconds)},{(pairRecall is { } r ? F(r) : "")}\n");
     }
 }

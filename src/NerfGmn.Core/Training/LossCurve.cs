@@ -5,7 +5,7 @@ namespace NerfGmn.Training;
 /// <summary>
 /// Draws the training log (<c>log.csv</c>) as a PNG: per-step loss, its moving average, and validation per epoch.
 /// Rendering objectives log validation as −PSNR; that goes on its own right-hand axis in dB (on the loss axis, a
-/// loss of 0.1 and −18 dB flatten each other into two lines).
+/// loss of 0.1 and −18 dB flatten each other into two lines). Contrastive runs put the validation pair R@1 there.
 /// </summary>
 public static class LossCurve
 {
@@ -34,6 +34,16 @@ public static class LossCurve
                 v.Axes.YAxis = plot.Axes.Right;
                 plot.Axes.Right.Label.Text = "validation PSNR (dB)";
             }
+        }
+        // Contrastive runs also log the validation pair R@1 (9th column, absent in older logs); it rises while the loss
+        // falls, so it takes the right-hand axis when PSNR does not.
+        var recall = validationIsPsnr ? [] : rows.Where(r => r.Length > 8 && r[8].Length > 0).Select(r => (Step: Parse(r[2]), R: 100 * Parse(r[8]))).ToArray();
+        if (recall.Length > 0)
+        {
+            var r = plot.Add.Scatter(recall.Select(x => x.Step).ToArray(), recall.Select(x => x.R).ToArray());
+            r.LegendText = "validation pair R@1 % (right axis)"; r.MarkerSize = 6; r.LinePattern = ScottPlot.LinePattern.Dashed;
+            r.Axes.YAxis = plot.Axes.Right;
+            plot.Axes.Right.Label.Text = "validation pair R@1 (%)";
         }
         plot.XLabel("step");
         plot.YLabel("loss");

@@ -21,7 +21,7 @@ static class TrainCommand
         var exclude = new Option<string[]>("--exclude") { Description = "split files (<class>/<object> lines) whose objects are left out, e.g. datasets/shapes13-mini/test.txt", AllowMultipleArgumentsPerToken = true };
         var maxLr = new Option<double?>("--max-lr") { Description = "override the preset's OneCycle peak learning rate" };
         var lambda = new Option<double?>("--lambda") { Description = "override λ in L_R + λ·L_C" };
-        var standardize = new Option<bool>("--standardize") { Description = "standardise embeddings (running mean/variance; not in the reference) so short runs escape the collapsed start" };
+        var standardize = new Option<bool>("--standardize") { Description = "standardise embeddings (running mean/variance; not in the reference) so short runs escape the collapsed start; the cpu preset does, --standardize false does not" };
         var center = new Option<bool>("--center") { Description = "L_C on embeddings minus their architecture's mean (batch mean in training; not in the reference)" };
         var anchor = new Option<bool>("--anchor") { Description = "both losses on embeddings minus their architecture's anchor (the mean training weights, embedded in the same batch), unit RMS; not in the reference" };
         var valueScale = new Option<double?>("--value-scale") { Description = "initial scale of the edge-value sine encoder (reference: 1); larger spreads objects apart at init" };
@@ -45,7 +45,7 @@ static class TrainCommand
                 Encoder = options.Encoder with
                 {
                     ValueEncoderScale = p.GetValue(valueScale) ?? options.Encoder.ValueEncoderScale,
-                    StandardizeOutput = p.GetValue(standardize) || options.Encoder.StandardizeOutput,
+                    StandardizeOutput = p.GetResult(standardize) is null ? options.Encoder.StandardizeOutput : p.GetValue(standardize),
                 },
             };
             options.Encoder.Validate();

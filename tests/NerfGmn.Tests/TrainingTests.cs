@@ -81,6 +81,19 @@ public class TrainingTests
     }
 
     [TestMethod]
+    public void SigLipScalarsLearnAtTheirOwnRateWhenAFactorIsGiven()
+    {
+        float Shift(double factor)
+        {
+            using var run = TestPaths.NewTempDir();
+            var state = new EncoderTrainer(Tiny(run.Path) with { Epochs = 2, SigLipRateFactor = factor }).Train();
+            return Math.Abs(state.Bias - -10f);   // SigLIP's initial bias
+        }
+        float same = Shift(1), fast = Shift(100);
+        Assert.IsTrue(same > 0 && fast > 20 * same, $"bias moved {same} at the model's rate, {fast} at 100×");
+    }
+
+    [TestMethod]
     public void ContrastiveTrainingResumesExactlyAfterAnInterruption()
     {
         using var full = TestPaths.NewTempDir();

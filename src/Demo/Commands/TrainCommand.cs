@@ -20,6 +20,7 @@ static class TrainCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var exclude = new Option<string[]>("--exclude") { Description = "split files (<class>/<object> lines) whose objects are left out, e.g. datasets/shapes13-mini/test.txt", AllowMultipleArgumentsPerToken = true };
         var maxLr = new Option<double?>("--max-lr") { Description = "override the preset's OneCycle peak learning rate" };
+        var siglipRate = new Option<double?>("--siglip-rate-factor") { Description = "SigLIP's temperature and bias learn at this multiple of the schedule's rate (reference: 1)" };
         var lambda = new Option<double?>("--lambda") { Description = "override λ in L_R + λ·L_C" };
         var standardize = new Option<bool>("--standardize") { Description = "standardise embeddings (running mean/variance; not in the reference) so short runs escape the collapsed start; the cpu preset does, --standardize false does not" };
         var center = new Option<bool>("--center") { Description = "L_C on embeddings minus their architecture's mean (batch mean in training; not in the reference)" };
@@ -27,7 +28,7 @@ static class TrainCommand
         var valueScale = new Option<double?>("--value-scale") { Description = "initial scale of the edge-value sine encoder (reference: 1); larger spreads objects apart at init" };
         var layout = new Option<string?>("--triplane-layout") { Description = "tri-plane edge positions: reference (gmnerf's scrambled x/y/z, for its checkpoints) or clean (each cell's true position; the preset's default otherwise)" };
         layout.AcceptOnlyFromAmong("reference", "clean");
-        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, lambda, valueScale, standardize, center, anchor, layout };
+        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -41,7 +42,7 @@ static class TrainCommand
             {
                 Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
                 Layout = p.GetValue(layout) is { } l ? Enum.Parse<NerfGmn.Graphs.TriplanePositionLayout>(l, ignoreCase: true) : options.Layout,
-                MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, AnchorPerArchitecture = p.GetValue(anchor) || options.AnchorPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
+                MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, SigLipRateFactor = p.GetValue(siglipRate) ?? options.SigLipRateFactor, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, AnchorPerArchitecture = p.GetValue(anchor) || options.AnchorPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
                 Encoder = options.Encoder with
                 {
                     ValueEncoderScale = p.GetValue(valueScale) ?? options.Encoder.ValueEncoderScale,
@@ -49,7 +50,7 @@ static class TrainCommand
                 },
             };
             options.Encoder.Validate();
-            if (options.MaxLearningRate <= 0 || options.ContrastiveWeight < 0) throw new ArgumentException("--max-lr must be positive and --lambda non-negative");
+            if (options.MaxLearningRate <= 0 || options.ContrastiveWeight < 0 || !(options.SigLipRateFactor > 0)) throw new ArgumentException("--max-lr and --siglip-rate-factor must be positive and --lambda non-negative");
             bool hasCheckpoint = File.Exists(Path.Combine(options.Output, "last", "trainer.json"));
             if (hasCheckpoint && !p.GetValue(resume))
                 throw new ArgumentException($"{options.Output} already holds a run; pass --resume to continue it or choose another --out");

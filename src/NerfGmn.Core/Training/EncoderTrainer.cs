@@ -71,13 +71,17 @@ public sealed class EncoderTrainer(TrainingOptions options)
         using var encoder = new GraphMetaNetwork(Options.Encoder);
         using var siglip = new SigLipLoss();
         using var decoder = new ImplicitDecoder(Options.Decoder with { EmbeddingDim = Options.Encoder.OutputDim });
-        var parameters = encoder.parameters().Concat(siglip.parameters()).ToList();
+        // SigLIP's t′ and b join the model's group (the reference) or, with a rate factor, a group of their own.
+        bool ownScalarRate = Options.SigLipRateFactor != 1;
+        var parameters = encoder.parameters().Concat(ownScalarRate ? [] : siglip.parameters()).ToList();
         if (rendering) parameters.AddRange(decoder.parameters());
-        var group = new AdamW.ParamGroup(parameters, new AdamW.Options
+        AdamW.ParamGroup Group(IEnumerable<Parameter> ps, double factor) => new(ps, new AdamW.Options
         {
-            LearningRate = schedule.InitialLr, weight_decay = Options.WeightDecay, beta1 = 0.95, beta2 = 0.999, eps = 1e-8,
+            LearningRate = schedule.InitialLr * factor, weight_decay = Options.WeightDecay, beta1 = 0.95, beta2 = 0.999, eps = 1e-8,
         });
-        var optimizer = optim.AdamW([group], lr: schedule.InitialLr, weight_decay: Options.WeightDecay);
+        var group = Group(parameters, 1);
+        var scalarGroup = ownScalarRate ? Group(siglip.parameters(), Options.SigLipRateFactor) : null;
+        var optimizer = optim.AdamW(scalarGroup is null ? [group] : [group, scalarGroup], lr: schedule.InitialLr, weight_decay: Options.WeightDecay);
         var state = new TrainerState();
         _centering = Options.CenterPerArchitecture ? new ArchitectureCentering(Options.CenterMomentum) : null;
         _anchors = Options.AnchorPerArchitecture ? ArchitectureAnchors.From(train, Options.Layout) : null;
@@ -131,6 +135,11 @@ public sealed class EncoderTrainer(TrainingOptions options)
                     var (lr, beta1) = schedule.At(state.GlobalStep);
                     group.Options.LearningRate = lr;
                     group.Options.beta1 = beta1;
+                    if (scalarGroup is not null)
+                    {
+                        scalarGroup.Options.LearningRate = lr * Options.SigLipRateFactor;
+                        scalarGroup.Options.beta1 = beta1;
+                    }
                     double loss;
                     using (var scope = NewDisposeScope())
                     {

@@ -22,6 +22,13 @@ public sealed record TrainingOptions
     public int PairsPerBatch { get; init; } = 4;
     public double MaxLearningRate { get; init; } = 1e-4;
     public double WeightDecay { get; init; } = 1e-2;
+    /// <summary>
+    /// SigLIP's t′ and b learn at this multiple of the scheduled rate (1: the reference, one group for everything).
+    /// b starts at −10, right for SigLIP's batches of thousands; with 4 pairs its optimum is near −1, and at a CPU run's
+    /// rate of 1e-4–1e-3 per step it cannot get there in hundreds of steps, so the encoder lowers the loss by pulling
+    /// every embedding together instead.
+    /// </summary>
+    public double SigLipRateFactor { get; init; } = 1;
     /// <summary>λ of L_R + λ·L_C.</summary>
     public double ContrastiveWeight { get; init; } = 2e-2;
     public int Seed { get; init; }

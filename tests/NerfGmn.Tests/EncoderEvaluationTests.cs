@@ -44,6 +44,7 @@ public class EncoderEvaluationTests
             Assert.AreEqual(1.0, recall[10], "k ≥ objects: every object is found");
         }
         Assert.IsTrue(report.MeanCosineBetweenObjects["mlp"] is > 0 and <= 1 + 1e-9);
+        Assert.AreEqual(0, report.LinearMapInstanceRecall.Count, "the gallery has 4 objects in one family: nothing to fit a map on");
 
         // Centred per architecture: the gallery copies have the same mean as the queries, so kNN still finds them.
         var centred = report.CenteredPerArchitecture!;

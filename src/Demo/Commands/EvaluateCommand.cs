@@ -62,6 +62,14 @@ static class EvaluateCommand
                 inst.AddRow([pair, .. ks.Select(x => P(rec[x])), .. ks.Select(x => P(c?.InstanceRecall[pair][x] ?? double.NaN))]);
             AnsiConsole.Write(inst);
         }
+        if (r.LinearMapInstanceRecall.Count > 0)
+        {
+            var ks = r.LinearMapInstanceRecall.Values.First().Recall.Keys.OrderBy(x => x).ToArray();
+            var lin = new Table().AddColumns(["query → gallery, through a linear map", .. ks.Select(x => $"R@{x}"), "λ", "fitted on"]);
+            foreach (var (pair, res) in r.LinearMapInstanceRecall)
+                lin.AddRow([pair, .. ks.Select(x => P(res.Recall[x])), res.Lambda.ToString("G", CultureInfo.InvariantCulture), $"{res.TrainingObjects} objects"]);
+            AnsiConsole.Write(lin);
+        }
         AnsiConsole.MarkupLineInterpolated($"split {r.Split}, {r.Seconds:F0} s (percentages; centred = each architecture's mean embedding subtracted)");
     }
 }

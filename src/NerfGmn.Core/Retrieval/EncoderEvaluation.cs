@@ -34,6 +34,12 @@ public sealed record EncoderEvaluationReport
     public required IReadOnlyDictionary<string, double> MeanCosineBetweenObjects { get; init; }
     public required double Seconds { get; init; }
     /// <summary>
+    /// Instance retrieval through a linear map fitted on the gallery split's objects (<see cref="LinearAlignment"/>):
+    /// "query→gallery" → result. Empty without a gallery, and inside <see cref="CenteredPerArchitecture"/> (the map
+    /// standardises, so centring changes nothing).
+    /// </summary>
+    public IReadOnlyDictionary<string, LinearAlignmentResult> LinearMapInstanceRecall { get; init; } = new Dictionary<string, LinearAlignmentResult>();
+    /// <summary>
     /// The same measures after subtracting each architecture's mean embedding (over that architecture's NeRFs in the
     /// split; gallery architectures by their own gallery mean). Not in the paper: it removes the per-architecture offset
     /// that dominates a briefly trained GMN's embeddings; the architecture is known from the weights, so any query set
@@ -72,8 +78,31 @@ public static class EncoderEvaluation
         var raw = Measure(queries, queryEmb, gallery, galleryEmb, options);
         var centred = Measure(queries, CenterPerArchitecture(queries, queryEmb), gallery,
             galleryEmb is null ? null : CenterPerArchitecture(gallery!, galleryEmb), options);
+        var linear = gallery is null || galleryEmb is null ? new Dictionary<string, LinearAlignmentResult>()
+            : LinearMaps(queries, queryEmb, gallery, galleryEmb, options);
         var seconds = Math.Round(sw.Elapsed.TotalSeconds, 1);
-        return raw with { Seconds = seconds, CenteredPerArchitecture = centred with { Seconds = seconds } };
+        return raw with { Seconds = seconds, LinearMapInstanceRecall = linear, CenteredPerArchitecture = centred with { Seconds = seconds } };
+    }
+
+    /// <summary>For every ordered pair of families in both splits: the linear probe fitted on the gallery objects the two share.</summary>
+    static Dictionary<string, LinearAlignmentResult> LinearMaps(IReadOnlyList<DatasetEntry> queries, float[][] queryEmb,
+        IReadOnlyList<DatasetEntry> gallery, float[][] galleryEmb, EncoderEvaluationOptions options)
+    {
+        static Dictionary<string, Dictionary<string, float[]>> ByArch(IReadOnlyList<DatasetEntry> es, float[][] z) =>
+            es.Select((e, i) => (e, z: z[i])).GroupBy(x => x.e.Arch).ToDictionary(g => g.Key, g => g.ToDictionary(x => x.e.ObjectKey, x => x.z));
+        var (q, g) = (ByArch(queries, queryEmb), ByArch(gallery, galleryEmb));
+        var families = DatasetLayout.Families.Where(f => q.ContainsKey(f) && g.ContainsKey(f)).ToArray();
+        var result = new Dictionary<string, LinearAlignmentResult>();
+        foreach (var a in families)
+            foreach (var b in families.Where(b => b != a))
+            {
+                var fit = g[a].Keys.Intersect(g[b].Keys).Order(StringComparer.Ordinal).ToList();
+                var shared = q[a].Keys.Intersect(q[b].Keys).Order(StringComparer.Ordinal).ToList();
+                if (fit.Count < 10 || shared.Count < 2) continue;
+                result[$"{a}→{b}"] = LinearAlignment.Run(fit.Select(k => g[a][k]).ToList(), fit.Select(k => g[b][k]).ToList(),
+                    shared.Select(k => q[a][k]).ToList(), shared, shared.Select(k => q[b][k]).ToList(), shared, options.Ks);
+            }
+        return result;
     }
 
     static EncoderEvaluationReport Measure(IReadOnlyList<DatasetEntry> queries, float[][] queryEmb, IReadOnlyList<DatasetEntry>? gallery,

@@ -32,7 +32,7 @@ public static class ClassifierHeadTrainer
         var rng = new Random(options.Seed);
         var gen = new Generator((ulong)options.Seed);
         // The training set as one tensor: batches are gathered from it, not rebuilt from managed rows every step.
-        using var xAll = tensor(x.SelectMany(r => r).ToArray(), x.Count, dim);
+        using var xAll = Runtime.TensorRows.FromRows(x);
         using var head = new ClassifierHead(dim, options.Hidden, classes.Length, options.Dropout);
         int batches = (x.Count + options.BatchSize - 1) / options.BatchSize;
         var schedule = new OneCycleSchedule(options.MaxLearningRate, options.Epochs * batches);

@@ -110,9 +110,8 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     /// </summary>
     public float[][] Embed(IReadOnlyList<ParameterGraph> graphs, int batchSize = 8)
     {
-        using var scope = NewDisposeScope();
-        var z = EmbedTensor(graphs, batchSize).to_type(ScalarType.Float32).cpu();
-        return Enumerable.Range(0, graphs.Count).Select(k => z[k].data<float>().ToArray()).ToArray();
+        using var z = EmbedTensor(graphs, batchSize);
+        return Runtime.TensorRows.ToRows(z);
     }
 
     /// <summary>As <see cref="Embed"/>, as one [graphs, out] tensor in the encoder's dtype and device.</summary>

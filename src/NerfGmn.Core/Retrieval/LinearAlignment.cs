@@ -1,3 +1,4 @@
+using NerfGmn.Runtime;
 using static NerfGmn.Runtime.ScalarArgs;
 using static TorchSharp.torch;
 
@@ -43,12 +44,12 @@ public static class LinearAlignment
         foreach (var lambda in Lambdas)
         {
             var w = Ridge(a.index_select(0, fitRows), b.index_select(0, fitRows), lambda);
-            double r = TopOne(a.index_select(0, heldRows).matmul(w), b.index_select(0, heldRows));
+            double r = RetrievalMetrics.PairedRecallAt1(a.index_select(0, heldRows).matmul(w), b.index_select(0, heldRows));
             if (r >= bestRecall) (bestRecall, bestLambda) = (r, lambda);
         }
         var map = Ridge(a, b, bestLambda);
-        var mapped = Rows(Za(Matrix(queries)).matmul(map));
-        var target = Rows(Zb(Matrix(gallery)));
+        var mapped = TensorRows.ToRows(Za(Matrix(queries)).matmul(map));
+        var target = TensorRows.ToRows(Zb(Matrix(gallery)));
         return new LinearAlignmentResult(RetrievalMetrics.InstanceRecall(mapped, queryObjects, target, galleryObjects, ks), bestLambda, fitA.Count);
     }
 
@@ -56,24 +57,5 @@ public static class LinearAlignment
     static Tensor Ridge(Tensor x, Tensor y, double lambda) =>
         linalg.solve(x.t().matmul(x).AddInPlace(eye(x.shape[1], dtype: x.dtype).mul_(S(lambda))), x.t().matmul(y));
 
-    /// <summary>Share of rows i of <paramref name="q"/> whose nearest row of <paramref name="g"/> (cosine) is row i.</summary>
-    static double TopOne(Tensor q, Tensor g) =>
-        nn.functional.normalize(q, dim: 1).matmul(nn.functional.normalize(g, dim: 1).t()).argmax(1)
-            .eq(arange(S(q.shape[0]))).to_type(ScalarType.Float64).mean().item<double>();
-
-    static Tensor Matrix(IReadOnlyList<float[]> rows)
-    {
-        if (rows.Count == 0) throw new ArgumentException("no embeddings");
-        int d = rows[0].Length;
-        if (rows.Any(r => r.Length != d)) throw new ArgumentException("embeddings differ in length");
-        return tensor(rows.SelectMany(r => r).ToArray(), [rows.Count, d]).to_type(ScalarType.Float64);
-    }
-
-    static float[][] Rows(Tensor m)
-    {
-        var f = m.to_type(ScalarType.Float32).contiguous();
-        int n = (int)f.shape[0], d = (int)f.shape[1];
-        var all = f.data<float>().ToArray();
-        return Enumerable.Range(0, n).Select(i => all.AsSpan(i * d, d).ToArray()).ToArray();
-    }
+    static Tensor Matrix(IReadOnlyList<float[]> rows) => TensorRows.FromRows(rows).to_type(ScalarType.Float64);
 }

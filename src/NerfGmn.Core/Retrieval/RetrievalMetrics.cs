@@ -24,6 +24,20 @@ public static class RetrievalMetrics
     }
 
     /// <summary>
+    /// Recall@1 of paired rows: the share of rows i of <paramref name="queries"/> whose nearest row of
+    /// <paramref name="gallery"/> (cosine; ties to the lower index) is row i. <see cref="InstanceRecall"/> at k = 1 when
+    /// row i of both is object i, as one tensor op.
+    /// </summary>
+    public static double PairedRecallAt1(TorchSharp.torch.Tensor queries, TorchSharp.torch.Tensor gallery)
+    {
+        if (queries.shape[0] != gallery.shape[0]) throw new ArgumentException($"{queries.shape[0]} queries but {gallery.shape[0]} gallery rows: rows must pair up");
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var cos = TorchSharp.torch.nn.functional.normalize(queries, dim: 1).matmul(TorchSharp.torch.nn.functional.normalize(gallery, dim: 1).t());
+        var hits = cos.argmax(1).eq(TorchSharp.torch.arange(Runtime.ScalarArgs.S(queries.shape[0]), device: queries.device));
+        return hits.to_type(TorchSharp.torch.ScalarType.Float64).mean().item<double>();
+    }
+
+    /// <summary>
     /// nf2vec's class retrieval: each embedding queries all the others (Euclidean, itself excluded); a hit at k when
     /// one of the k nearest has its class. recall@k = hits / queries.
     /// </summary>

@@ -75,13 +75,14 @@ public sealed class EncoderTrainer(TrainingOptions options)
         bool ownScalarRate = Options.SigLipRateFactor != 1;
         var parameters = encoder.parameters().Concat(ownScalarRate ? [] : siglip.parameters()).ToList();
         if (rendering) parameters.AddRange(decoder.parameters());
-        AdamW.ParamGroup Group(IEnumerable<Parameter> ps, double factor) => new(ps, new AdamW.Options
+        // Each group with its multiple of the scheduled rate; the rate and β1 are set on every group before each step.
+        var groups = new List<(AdamW.ParamGroup Group, double RateFactor)> { (Group(parameters), 1) };
+        if (ownScalarRate) groups.Add((Group(siglip.parameters()), Options.SigLipRateFactor));
+        AdamW.ParamGroup Group(IEnumerable<Parameter> ps) => new(ps, new AdamW.Options
         {
-            LearningRate = schedule.InitialLr * factor, weight_decay = Options.WeightDecay, beta1 = 0.95, beta2 = 0.999, eps = 1e-8,
+            LearningRate = schedule.InitialLr, weight_decay = Options.WeightDecay, beta1 = 0.95, beta2 = 0.999, eps = 1e-8,
         });
-        var group = Group(parameters, 1);
-        var scalarGroup = ownScalarRate ? Group(siglip.parameters(), Options.SigLipRateFactor) : null;
-        var optimizer = optim.AdamW(scalarGroup is null ? [group] : [group, scalarGroup], lr: schedule.InitialLr, weight_decay: Options.WeightDecay);
+        var optimizer = optim.AdamW(groups.Select(g => g.Group), lr: schedule.InitialLr, weight_decay: Options.WeightDecay);
         var state = new TrainerState();
         _centering = Options.CenterPerArchitecture ? new ArchitectureCentering(Options.CenterMomentum) : null;
         _anchors = Options.AnchorPerArchitecture ? ArchitectureAnchors.From(train, Options.Layout) : null;
@@ -133,12 +134,10 @@ public sealed class EncoderTrainer(TrainingOptions options)
                 {
                     cancel.ThrowIfCancellationRequested();
                     var (lr, beta1) = schedule.At(state.GlobalStep);
-                    group.Options.LearningRate = lr;
-                    group.Options.beta1 = beta1;
-                    if (scalarGroup is not null)
+                    foreach (var (g, factor) in groups)
                     {
-                        scalarGroup.Options.LearningRate = lr * Options.SigLipRateFactor;
-                        scalarGroup.Options.beta1 = beta1;
+                        g.Options.LearningRate = lr * factor;
+                        g.Options.beta1 = beta1;
                     }
                     double loss;
                     using (var scope = NewDisposeScope())
@@ -299,22 +298,21 @@ public sealed class EncoderTrainer(TrainingOptions options)
         // Rendering objectives are judged by the decoder's foreground PSNR (higher is better; stored negated so
         // that lower is better for every objective), L_C by its SigLIP loss.
         double loss = rendering ? 10 * Math.Log10(Math.Max(mses.Average(), 1e-6)) : losses.Average();   // PSNR capped at 60 dB
-        return (loss, contrastive && nerfs.Count >= 4 ? PairRecall(zc, nerfs.Select(n => n.Object).ToList()) : null);
+        return (loss, contrastive && nerfs.Count >= 4 ? PairRecall(zc) : null);
     }
 
     /// <summary>
-    /// Rows 2i and 2i+1 of <paramref name="z"/> are pair i (<see cref="PairRows"/>). Each side queries the other
-    /// side's rows; a hit when the nearest (cosine) is its own object. Mean of both directions.
+    /// Rows 2i and 2i+1 of <paramref name="z"/> are pair i (<see cref="PairRows"/>; a validation epoch holds each
+    /// object once). Each side queries the other side's rows; a hit when the nearest (cosine) is its partner. Mean of
+    /// both directions.
     /// </summary>
-    public static double PairRecall(Tensor z, IReadOnlyList<string> objects)
+    public static double PairRecall(Tensor z)
     {
-        if (z.shape[0] != objects.Count || objects.Count % 2 != 0 || objects.Count < 4)
-            throw new ArgumentException($"{z.shape[0]} rows for {objects.Count} objects: need an even number of rows, at least two pairs");
-        float[][] Rows(int parity) => Enumerable.Range(0, objects.Count / 2)
-            .Select(i => z[2 * i + parity].to_type(ScalarType.Float32).data<float>().ToArray()).ToArray();
-        var names = Enumerable.Range(0, objects.Count / 2).Select(i => objects[2 * i]).ToList();
-        var (a, b) = (Rows(0), Rows(1));
-        return (Retrieval.RetrievalMetrics.InstanceRecall(a, names, b, names, 1)[1] + Retrieval.RetrievalMetrics.InstanceRecall(b, names, a, names, 1)[1]) / 2;
+        if (z.shape[0] % 2 != 0 || z.shape[0] < 4)
+            throw new ArgumentException($"{z.shape[0]} rows: need an even number of rows, at least two pairs");
+        using var scope = NewDisposeScope();
+        var (a, b) = (z.index_select(0, arange(S(0), S(z.shape[0]), S(2))), z.index_select(0, arange(S(1), S(z.shape[0]), S(2))));
+        return (Retrieval.RetrievalMetrics.PairedRecallAt1(a, b) + Retrieval.RetrievalMetrics.PairedRecallAt1(b, a)) / 2;
     }
 
     void SaveCheckpoint(GraphMetaNetwork encoder, ImplicitDecoder? decoder, OptimizerHelper optimizer, TrainerState state)

@@ -26,9 +26,17 @@ static class TrainCommand
         var center = new Option<bool>("--center") { Description = "L_C on embeddings minus their architecture's mean (batch mean in training; not in the reference)" };
         var anchor = new Option<bool>("--anchor") { Description = "both losses on embeddings minus their architecture's anchor (the mean training weights, embedded in the same batch), unit RMS; not in the reference" };
         var valueScale = new Option<double?>("--value-scale") { Description = "initial scale of the edge-value sine encoder (reference: 1); larger spreads objects apart at init" };
+        var overfit = new Option<int>("--overfit") { Description = "overfit gate: train and validate on the first N training objects (round-robin over classes); logs instance R@1 per direction" };
+        var probes = new Option<int?>("--probes") { Description = "probe points K: neurons also read their activation at K fixed points (0: none, the reference)" };
+        var standardizeWeights = new Option<bool?>("--standardize-weights") { Description = "edge values as per-entry z-scores over the training split (statistics saved with the encoder); the reference: raw" };
+        var gridFraction = new Option<double?>("--grid-edge-fraction") { Description = "share of tri-plane/hash edges each graph keeps per training step (1: all)" };
+        var hidden = new Option<int?>("--hidden-dim") { Description = "override the preset's GMN width d" };
+        var layers = new Option<int?>("--layers") { Description = "override the preset's number of GMN blocks" };
+        var pairs = new Option<int?>("--pairs") { Description = "override the preset's pairs per batch (a batch is twice as many NeRFs)" };
+        var readout = new Option<NerfGmn.Encoder.EncoderReadout?>("--readout") { Description = "edges (mean over edges, the reference) or outputs (the NeRF's output neurons' final states)" };
         var layout = new Option<string?>("--triplane-layout") { Description = "tri-plane edge positions: reference (gmnerf's scrambled x/y/z, for its checkpoints) or clean (each cell's true position; the preset's default otherwise)" };
         layout.AcceptOnlyFromAmong("reference", "clean");
-        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout };
+        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -40,13 +48,19 @@ static class TrainCommand
             }
             options = options with
             {
-                Seed = p.GetValue(seed), Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
+                Seed = p.GetValue(seed), Overfit = p.GetValue(overfit), PairsPerBatch = p.GetValue(pairs) ?? options.PairsPerBatch, Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
                 Layout = p.GetValue(layout) is { } l ? Enum.Parse<NerfGmn.Graphs.TriplanePositionLayout>(l, ignoreCase: true) : options.Layout,
                 MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, SigLipRateFactor = p.GetValue(siglipRate) ?? options.SigLipRateFactor, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, AnchorPerArchitecture = p.GetValue(anchor) || options.AnchorPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
                 Encoder = options.Encoder with
                 {
                     ValueEncoderScale = p.GetValue(valueScale) ?? options.Encoder.ValueEncoderScale,
                     StandardizeOutput = p.GetResult(standardize) is null ? options.Encoder.StandardizeOutput : p.GetValue(standardize),
+                    ProbePoints = p.GetValue(probes) ?? options.Encoder.ProbePoints,
+                    StandardizeWeights = p.GetValue(standardizeWeights) ?? options.Encoder.StandardizeWeights,
+                    GridEdgeFraction = p.GetValue(gridFraction) ?? options.Encoder.GridEdgeFraction,
+                    HiddenDim = p.GetValue(hidden) ?? options.Encoder.HiddenDim,
+                    Layers = p.GetValue(layers) ?? options.Encoder.Layers,
+                    Readout = p.GetValue(readout) ?? options.Encoder.Readout,
                 },
             };
             options.Encoder.Validate();
@@ -73,7 +87,8 @@ static class TrainCommand
                             task.MaxValue = pr.TotalSteps;
                             task.Value = pr.GlobalStep;
                             task.Description = pr.Validation is { } v
-                                ? $"epoch {pr.Epoch + 1}: val {v:F4}{(pr.ValidationPairRecall is { } r ? $", pair R@1 {100 * r:F1}%" : "")}"
+                                ? $"epoch {pr.Epoch + 1}: val {v:F4}{(pr.ValidationPairRecall is { } r ? $", pair R@1 {100 * r:F1}%" : "")}" +
+                                  (pr.InstanceRecall is { Count: > 0 } ir ? $", instance R@1 min {100 * ir.Values.Min():F0}% mean {100 * ir.Values.Average():F0}%" : "")
                                 : $"epoch {pr.Epoch + 1} loss {pr.Loss:F4}";
                         }, cts.Token);
                     });

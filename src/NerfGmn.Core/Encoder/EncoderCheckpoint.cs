@@ -22,9 +22,21 @@ public static class EncoderCheckpoint
     public static byte[] ToBytes(GraphMetaNetwork encoder, TriplanePositionLayout layout, string objective) =>
         SafeTensorsFile.ToBytes(Tensors(encoder), Metadata(encoder, layout, objective));
 
-    static Dictionary<string, SafeTensor> Tensors(GraphMetaNetwork encoder) =>
-        encoder.state_dict().ToDictionary(kv => ReferenceStateDict.ToReferenceName(kv.Key),
+    /// <summary>Prefix of the weight statistics' tensors (<c>input_stats.&lt;architecture&gt;.mean</c> / <c>.std</c>).</summary>
+    const string StatisticsPrefix = "input_stats.";
+
+    static Dictionary<string, SafeTensor> Tensors(GraphMetaNetwork encoder)
+    {
+        var tensors = encoder.state_dict().ToDictionary(kv => ReferenceStateDict.ToReferenceName(kv.Key),
             kv => SafeTensor.FromFloats(kv.Value.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray(), kv.Value.shape));
+        // The statistics the encoder's inputs were standardised with travel with it (and so inside ML.NET zips).
+        foreach (var (arch, (mean, std)) in encoder.Statistics?.Entries ?? new Dictionary<string, (float[], float[])>())
+        {
+            tensors[$"{StatisticsPrefix}{arch}.mean"] = SafeTensor.FromFloats(mean, mean.Length);
+            tensors[$"{StatisticsPrefix}{arch}.std"] = SafeTensor.FromFloats(std, std.Length);
+        }
+        return tensors;
+    }
 
     static Dictionary<string, string> Metadata(GraphMetaNetwork encoder, TriplanePositionLayout layout, string objective) => new()
     {
@@ -59,7 +71,21 @@ public static class EncoderCheckpoint
         var options = JsonSerializer.Deserialize<GmnOptions>(contents.Metadata["gmn"]) ?? GmnOptions.Paper;
         var layout = Enum.Parse<TriplanePositionLayout>(contents.Metadata.GetValueOrDefault("triplane_layout", "reference"), ignoreCase: true);
         var encoder = new GraphMetaNetwork(options);
-        var tensors = contents.Tensors.ToDictionary(kv => kv.Key, kv => tensor(kv.Value.ToFloats(), kv.Value.Shape));
+        var stats = contents.Tensors.Where(kv => kv.Key.StartsWith(StatisticsPrefix, StringComparison.Ordinal)).ToList();
+        if (stats.Count > 0)
+        {
+            var byArch = stats.GroupBy(kv => kv.Key[StatisticsPrefix.Length..kv.Key.LastIndexOf('.')]).ToDictionary(g => g.Key, g =>
+            {
+                var mean = g.FirstOrDefault(kv => kv.Key.EndsWith(".mean")).Value ?? throw new NerfFormatException(path, $"statistics of '{g.Key}' have no mean");
+                var std = g.FirstOrDefault(kv => kv.Key.EndsWith(".std")).Value ?? throw new NerfFormatException(path, $"statistics of '{g.Key}' have no std");
+                return (mean.ToFloats(), std.ToFloats());
+            });
+            encoder.Statistics = new Graphs.WeightStatistics(byArch);
+        }
+        else if (options.StandardizeWeights)
+            throw new NerfFormatException(path, "the encoder standardises weights but the file has no input statistics");
+        var tensors = contents.Tensors.Where(kv => !kv.Key.StartsWith(StatisticsPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => tensor(kv.Value.ToFloats(), kv.Value.Shape));
         try { ReferenceStateDict.Load(encoder, tensors, path); }
         finally { foreach (var t in tensors.Values) t.Dispose(); }
         encoder.eval();

@@ -31,12 +31,57 @@ public sealed record GmnOptions
     /// </summary>
     public bool StandardizeOutput { get; init; }
 
+    /// <summary>
+    /// Probe points K (<see cref="Graphs.ProbeFeatures"/>): every neuron node also reads its activation at K fixed
+    /// points of the scene box through a Linear(K, d). 0 (the reference): none.
+    /// </summary>
+    public int ProbePoints { get; init; }
+
+    /// <summary>
+    /// Edge values standardised per entry with statistics of the training split (<see cref="Graphs.WeightStatistics"/>),
+    /// which the encoder then carries in its checkpoint. False (the reference): raw weights.
+    /// </summary>
+    public bool StandardizeWeights { get; init; }
+
+    /// <summary>
+    /// While training, the share of grid/table edges (tri-plane, hash) each graph keeps per step, drawn afresh every
+    /// forward pass; they are most of a grid NeRF's edges, and mean aggregation and the mean readout stay unbiased
+    /// under the subsample. Evaluation always uses every edge. 1 (the reference): all.
+    /// </summary>
+    public double GridEdgeFraction { get; init; } = 1;
+
+    /// <summary>
+    /// What the embedding is read from. <see cref="EncoderReadout.Edges"/> (the reference): mean over every edge of
+    /// ReLU(Linear(d→out)), after a last block that updates edges only. <see cref="EncoderReadout.Outputs"/>: every block
+    /// updates nodes, and the embedding is Linear(LayerNorm of the final states of the NeRF's output neurons,
+    /// concatenated in output order), as Neural Graphs reads its last layer's nodes. The edge mean weighs a NeRF's tens of
+    /// thousands of grid and table edges, which differ by architecture far more than by object, against a few hundred
+    /// that carry the field; the output neurons (rgb and σ, padded to <see cref="OutputNeurons"/> in every tcnn NeRF) are
+    /// the same in every architecture, and the per-edge 1024-d readout, the costliest step, goes.
+    /// </summary>
+    public EncoderReadout Readout { get; init; } = EncoderReadout.Edges;
+
+    /// <summary>Output neurons read by <see cref="EncoderReadout.Outputs"/> (tcnn pads every NeRF's output to 16).</summary>
+    public int OutputNeurons { get; init; } = 16;
+
     public static readonly GmnOptions Paper = new();
 
     public void Validate()
     {
+        if (OutputNeurons < 1) throw new ArgumentException($"OutputNeurons must be positive, got {OutputNeurons}");
+        if (ProbePoints < 0) throw new ArgumentException($"ProbePoints must be 0 or more, got {ProbePoints}");
+        if (!(GridEdgeFraction > 0 && GridEdgeFraction <= 1)) throw new ArgumentException($"GridEdgeFraction must be in (0, 1], got {GridEdgeFraction}");
         if (!(ValueEncoderScale > 0)) throw new ArgumentException($"ValueEncoderScale must be positive, got {ValueEncoderScale}");
         if (HiddenDim < 1 || OutputDim < 1 || Layers < 1 || NodeTypes < 1 || EdgeTypes < 1)
             throw new ArgumentException($"invalid GMN size: d={HiddenDim}, out={OutputDim}, layers={Layers}");
     }
+}
+
+/// <summary>Where a GMN reads its embedding from (<see cref="GmnOptions.Readout"/>).</summary>
+public enum EncoderReadout
+{
+    /// <summary>Mean over edges (the reference).</summary>
+    Edges,
+    /// <summary>The NeRF's output neurons' final node states, concatenated.</summary>
+    Outputs,
 }

@@ -17,11 +17,38 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     readonly NodeEdgeFeatureEncoder pre_encoder;
     readonly Linear node_embed, edge_embed;
     readonly ModuleList<EdgeNodeBlock> blocks = new();
-    readonly LayerNorm final_norm;
-    readonly Linear final_linear, readout;
+    readonly LayerNorm? final_norm;
+    readonly Linear? final_linear, readout;
+    readonly LayerNorm? output_node_norm;
+    readonly Linear? output_readout;
     readonly BatchNorm1d? output_norm;
 
     public GmnOptions Options { get; }
+
+    /// <summary>
+    /// The training split's weight statistics, when <see cref="GmnOptions.StandardizeWeights"/> (set before training,
+    /// saved and loaded with the encoder's checkpoint); null otherwise.
+    /// </summary>
+    public WeightStatistics? Statistics { get; set; }
+
+    /// <summary>
+    /// While training with <see cref="GmnOptions.GridEdgeFraction"/> &lt; 1: the generator that draws the kept grid
+    /// edges (the trainer seeds it per step, so a resumed run draws the same ones); null: the global one.
+    /// </summary>
+    public Generator? EdgeSampling { get; set; }
+
+    /// <summary>How graphs must be built for this encoder: the layout, its weight statistics and probe points.</summary>
+    public ParameterGraphOptions GraphOptions(TriplanePositionLayout layout)
+    {
+        if (Options.StandardizeWeights && Statistics is null)
+            throw new InvalidOperationException("this encoder standardises weights but has no statistics (compute them from the training split first)");
+        return new ParameterGraphOptions
+        {
+            TriplaneLayout = layout,
+            Statistics = Options.StandardizeWeights ? Statistics : null,
+            ProbePoints = Options.ProbePoints > 0 ? ProbeFeatures.UnitPoints(Options.ProbePoints) : null,
+        };
+    }
 
     public GraphMetaNetwork(GmnOptions? options = null) : base(nameof(GraphMetaNetwork))
     {
@@ -31,12 +58,21 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         pre_encoder = new NodeEdgeFeatureEncoder(Options);
         node_embed = nn.Linear(d, d);
         edge_embed = nn.Linear(d, d);
-        for (int k = 0; k < Options.Layers; k++) blocks.Add(new EdgeNodeBlock(d, updateNodes: k < Options.Layers - 1));
-        final_norm = nn.LayerNorm(d, eps: 1e-5);
-        final_linear = nn.Linear(d, d);
-        readout = nn.Linear(d, Options.OutputDim);
+        bool outputs = Options.Readout == EncoderReadout.Outputs;
+        for (int k = 0; k < Options.Layers; k++) blocks.Add(new EdgeNodeBlock(d, updateNodes: outputs || k < Options.Layers - 1));
+        if (!outputs)
+        {
+            final_norm = nn.LayerNorm(d, eps: 1e-5);
+            final_linear = nn.Linear(d, d);
+            readout = nn.Linear(d, Options.OutputDim);
+        }
         // BatchNorm without affine parameters: batch statistics while training, running ones otherwise (saved as buffers).
         if (Options.StandardizeOutput) output_norm = nn.BatchNorm1d(Options.OutputDim, affine: false);
+        if (outputs)
+        {
+            output_node_norm = nn.LayerNorm(d, eps: 1e-5);
+            output_readout = nn.Linear(Options.OutputNeurons * d, Options.OutputDim);
+        }
         RegisterComponents();
     }
 
@@ -44,11 +80,11 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     public override Tensor forward(GraphBatch batch)
     {
         using var scope = NewDisposeScope();
-        var dtype = readout.weight!.dtype;
-        var device = readout.weight.device;
+        var dtype = edge_embed.weight!.dtype;
+        var device = edge_embed.weight.device;
 
         // Destination-sorted edges make index_add_ aggregation fast; the per-graph readout mean is order-free.
-        var (x, ea, src, dst, edgeGraph) = Prepare(batch, dtype, device);
+        var (x, ea, src, dst, edgeGraph) = Prepare(batch, dtype, device, training ? Options.GridEdgeFraction : 1, EdgeSampling);
         long n = x.shape[0];
         var inDegree = zeros(n, dtype: dtype, device: device).index_add_(0, dst, ones(dst.shape[0], dtype: dtype, device: device), S(1.0));
         var inverseInDegree = inDegree.clamp_min(S(1)).reciprocal().unsqueeze(1);
@@ -65,37 +101,75 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
             return [h0, g0];
         }, x, ea);
         var (h, g) = (hg[0], hg[1]);
-        foreach (var block in blocks)
+        for (int k = 0; k < blocks.Count; k++)
         {
-            var b = block;
+            var b = blocks[k];
+            // Read from the output neurons, the last block's edge states go nowhere: it returns only node states (a
+            // checkpoint must not be handed an output that receives no gradient).
+            bool nodesOnly = output_readout is not null && k == blocks.Count - 1;
             var outputs = Segment(t =>
             {
                 var (nh, ng) = b.forward(new BlockInput(t[0], t[1], t[2], t[3], t[4]));
-                return b.UpdatesNodes ? [nh, ng] : [ng];
+                return nodesOnly ? [nh] : b.UpdatesNodes ? [nh, ng] : [ng];
             }, h, g, src, dst, inverseInDegree);
-            if (b.UpdatesNodes) (h, g) = (outputs[0], outputs[1]);
+            if (nodesOnly) h = outputs[0];
+            else if (b.UpdatesNodes) (h, g) = (outputs[0], outputs[1]);
             else g = outputs[0];
         }
         long graphs = batch.GraphCount;
+        if (output_readout is not null)
+        {
+            var zo = output_readout.forward(OutputNeuronStates(output_node_norm!.forward(h), x, batch.Batch.to(device), graphs));
+            if (output_norm is not null) zo = output_norm.forward(zo);
+            return zo.MoveToOuterDisposeScope();
+        }
         // The final Linear folds into the readout: W_r(W_f x + b_f) + b_r = (W_r W_f) x + (W_r b_f + b_r), saving one
         // per-edge d×d product; the composed weights stay differentiable in both layers.
         var z = Segment(t =>
             {
-                var weight = readout.weight!.matmul(final_linear.weight!);
+                var weight = readout!.weight!.matmul(final_linear!.weight!);
                 var bias = readout.weight!.matmul(final_linear.bias!).Plus(readout.bias!);
-                return [EdgeReadout.Apply(final_norm.forward(t[0]), weight, bias, t[1], graphs)];
+                return [EdgeReadout.Apply(final_norm!.forward(t[0]), weight, bias, t[1], graphs)];
             }, g, edgeGraph)[0];
         if (output_norm is not null) z = output_norm.forward(z);
         return z.MoveToOuterDisposeScope();
     }
 
-    static (Tensor X, Tensor EdgeAttr, Tensor Src, Tensor Dst, Tensor EdgeGraph) Prepare(GraphBatch batch, ScalarType dtype, Device device)
+    /// <summary>
+    /// [graphs, OutputNeurons·d]: each graph's output neurons (the last Linear's outputs, the only indexed neurons
+    /// past layer 0) in output order; a graph with fewer leaves zeros.
+    /// </summary>
+    Tensor OutputNeuronStates(Tensor h, Tensor x, Tensor nodeGraph, long graphs)
+    {
+        int k = Options.OutputNeurons;
+        var output = x[.., 2].eq(S(Graphs.NodeType.Neuron)).logical_and(x[.., 1].ge(S(0))).logical_and(x[.., 0].gt(S(0)));
+        var ids = output.nonzero().squeeze(1);
+        var index = x[.., 1].index_select(0, ids).to_type(ScalarType.Int64);
+        if (ids.shape[0] > 0 && index.max().item<long>() >= k)
+            throw new ArgumentException($"a NeRF has more than the {k} output neurons this encoder reads");
+        var slot = nodeGraph.index_select(0, ids).mul(S(k)).AddInPlace(index);
+        var states = zeros(graphs * k, h.shape[1], dtype: h.dtype, device: h.device).index_add(0, slot, h.index_select(0, ids), S(1.0));
+        return states.reshape(graphs, k * h.shape[1]);
+    }
+
+    static (Tensor X, Tensor EdgeAttr, Tensor Src, Tensor Dst, Tensor EdgeGraph) Prepare(GraphBatch batch, ScalarType dtype, Device device,
+        double gridFraction, Generator? generator)
     {
         var x = batch.X.to(dtype, device);
         var ea = batch.EdgeAttr.to(dtype, device);
         var src = batch.EdgeIndex[0].to(device);
         var dst = batch.EdgeIndex[1].to(device);
-        var order = dst.sort(stable: true).Indices;
+        Tensor order;
+        if (gridFraction < 1)
+        {
+            // Keep every Linear edge and a fresh random share of the grid/table edges.
+            var type = batch.EdgeAttr[.., 2];
+            var grid = type.eq(S(EdgeType.Triplanar)).logical_or(type.eq(S(EdgeType.HashGrid)));
+            var keep = grid.logical_not().logical_or(rand(grid.shape[0], generator: generator).lt(S(gridFraction))).nonzero().squeeze(1).to(device);
+            var kept = dst.index_select(0, keep);
+            order = keep.index_select(0, kept.sort(stable: true).Indices);
+        }
+        else order = dst.sort(stable: true).Indices;
         src = src.index_select(0, order);
         dst = dst.index_select(0, order);
         ea = ea.index_select(0, order);

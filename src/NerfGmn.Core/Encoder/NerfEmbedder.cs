@@ -25,7 +25,7 @@ public sealed class NerfEmbedder : IDisposable
         Encoder = encoder;
         Layout = layout;
         LoadOptions = loadOptions ?? NerfLoadOptions.Default;
-        _graphOptions = new ParameterGraphOptions { TriplaneLayout = layout };
+        _graphOptions = encoder.GraphOptions(layout);
         encoder.eval();
     }
 

@@ -17,6 +17,7 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
 {
     readonly Linear node_layer, neuron_index, edge_value, edge_layer, edge_position, node_proj, edge_proj;
     readonly Embedding node_type, edge_type;
+    readonly Linear? node_probe;
     readonly int _d;
 
     public NodeEdgeFeatureEncoder(GmnOptions o) : base(nameof(NodeEdgeFeatureEncoder))
@@ -39,6 +40,8 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
                 edge_value.weight!.mul_(S(o.ValueEncoderScale));
                 edge_value.bias!.mul_(S(o.ValueEncoderScale));
             }
+        // Created last, so the reference's seeded parameters are drawn as before.
+        if (o.ProbePoints > 0) node_probe = nn.Linear(o.ProbePoints, _d);
         RegisterComponents();
     }
 
@@ -59,6 +62,16 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
             node_type.forward(x[.., 2].to_type(ScalarType.Int64)),
         ], 1);
         var h = nn.functional.linear(nodeFeatures, wn, bn);
+        if (node_probe is not null)
+        {
+            // Probe features are columns 3.. of x; their Linear joins the node projection's sum (and its next map).
+            var probes = x[.., 3..];
+            if (probes.shape[1] != node_probe.weight!.shape[1])
+                throw new ArgumentException($"the encoder reads {node_probe.weight.shape[1]} probe features per node; the graphs have {probes.shape[1]}");
+            var wp = nodeNext is null ? node_probe.weight : nodeNext.weight!.matmul(node_probe.weight);
+            var bp = nodeNext is null ? node_probe.bias! : nodeNext.weight!.matmul(node_probe.bias!);
+            h.addmm_(probes, wp.t()).AddInPlace(bp);
+        }
 
         var (w, b) = Compose(edge_proj, edgeNext);
         int d = _d;

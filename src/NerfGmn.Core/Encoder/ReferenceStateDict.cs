@@ -36,6 +36,9 @@ public static partial class ReferenceStateDict
         (new(@"^readout\."), "gnn_w_readout.readout.mlp.0."),
         // Ours, not in the reference (GmnOptions.StandardizeOutput).
         (new(@"^output_norm\."), "output_norm."),
+        (new(@"^pre_encoder\.node_probe\."), "pre_encoder.node_probe."),
+        (new(@"^output_node_norm\."), "output_node_norm."),
+        (new(@"^output_readout\."), "output_readout."),
     ];
 
     public static string ToReferenceName(string ours)

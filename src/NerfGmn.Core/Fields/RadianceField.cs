@@ -46,6 +46,27 @@ public sealed class RadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor Sigma)
     public override (Tensor Rgb, Tensor Sigma) forward(Tensor points)
     {
         using var scope = NewDisposeScope();
+        var (h, inside) = Encode(points);
+        var o = mlp.forward(h);
+        var rgb = o[.., 0..3].sigmoid();
+        var sigma = (o[.., 3].Minus(S(1f))).exp() * inside.to_type(ScalarType.Float32);
+        return (rgb.MoveToOuterDisposeScope(), sigma.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The MLP's neuron values at <paramref name="points"/> (world coordinates): its input (the encoding), each hidden
+    /// layer after its activation, and the raw output (before the rgb/σ heads), each [B, width].
+    /// </summary>
+    public Tensor[] NeuronActivations(Tensor points)
+    {
+        using var scope = NewDisposeScope();
+        var (h, _) = Encode(points);
+        return [h.MoveToOuterDisposeScope(), .. mlp.Activations(h).Select(a => a.MoveToOuterDisposeScope())];
+    }
+
+    /// <summary>The MLP's input at world points and whether each point is strictly inside the scene box.</summary>
+    (Tensor H, Tensor Inside) Encode(Tensor points)
+    {
         var p = points.to_type(ScalarType.Float32);
         var min = tensor(_box[..3]);
         var max = tensor(_box[3..]);
@@ -67,11 +88,11 @@ public sealed class RadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor Sigma)
                 h = cat([h, triplane.forward(s)], 1);                                        // encoding first
             }
         }
-        var o = mlp.forward(h);
-        var rgb = o[.., 0..3].sigmoid();
-        var sigma = (o[.., 3].Minus(S(1f))).exp() * inside.to_type(ScalarType.Float32);
-        return (rgb.MoveToOuterDisposeScope(), sigma.MoveToOuterDisposeScope());
+        return (h, inside);
     }
+
+    /// <summary>The scene box (min x, y, z, max x, y, z).</summary>
+    public IReadOnlyList<float> SceneBox => _box;
 
     /// <summary>Evaluates in chunks without gradients.</summary>
     public (float[] Rgb, float[] Sigma) Evaluate(float[] points, int chunk = 65536)

@@ -41,6 +41,19 @@ public sealed class TcnnMlp : nn.Module<Tensor, Tensor>
         return h;
     }
 
+    /// <summary>Every layer's output: hidden layers after their activation, the last one raw.</summary>
+    public Tensor[] Activations(Tensor h)
+    {
+        var result = new Tensor[layers.Count];
+        for (int k = 0; k < layers.Count; k++)
+        {
+            var next = layers[k].forward(h);
+            if (k < layers.Count - 1) next = _sine ? next.sin() : next.relu();
+            result[k] = h = next;
+        }
+        return result;
+    }
+
     /// <summary>Current weights (for writing fitted NeRFs).</summary>
     public IReadOnlyList<LinearWeights> Export() => layers.Select(l =>
     {

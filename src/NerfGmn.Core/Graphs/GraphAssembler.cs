@@ -16,6 +16,11 @@ internal sealed class GraphAssembler
     public int LayerNum { get; set; }
     /// <summary>Node ids that feed the next module (null before the first module).</summary>
     public int[]? InputIds { get; set; }
+    /// <summary>
+    /// The node ids of the NeRF's MLP neurons, layer by layer: the first Linear's inputs, then each Linear's outputs
+    /// (where probe features go).
+    /// </summary>
+    public List<int[]> NeuronLayers { get; } = [];
 
     public GraphAssembler(int nodeCapacity, long edgeCapacity)
     {

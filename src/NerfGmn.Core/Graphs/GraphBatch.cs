@@ -9,6 +9,7 @@ namespace NerfGmn.Graphs;
 /// </summary>
 public sealed class GraphBatch : IDisposable
 {
+    /// <summary>[N, 3 + K] float32: layer, neuron index, node type, then the K probe features if the graphs have them.</summary>
     public Tensor X { get; }
     public Tensor EdgeIndex { get; }
     public Tensor EdgeAttr { get; }
@@ -38,7 +39,13 @@ public sealed class GraphBatch : IDisposable
             edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount]).Plus(S(offset)));
             offset += g.NodeCount;
         }
-        var x = cat(graphs.Select(g => tensor(g.X, [g.NodeCount, 3])).ToArray(), 0).to_type(ScalarType.Float32);
+        // Probe features (if any) follow the three node columns: x is [N, 3 + K].
+        int k = graphs[0].ProbeCount;
+        if (graphs.Any(g => g.ProbeCount != k))
+            throw new ArgumentException($"graphs of one batch must have the same number of probe features ({string.Join(", ", graphs.Select(g => g.ProbeCount).Distinct())})");
+        var x = cat(graphs.Select(g => g.NodeProbes is { } p
+            ? cat([tensor(g.X, [g.NodeCount, 3]).to_type(ScalarType.Float32), tensor(p, [g.NodeCount, k])], 1)
+            : tensor(g.X, [g.NodeCount, 3]).to_type(ScalarType.Float32)).ToArray(), 0);
         var ea = cat(graphs.Select(g => tensor(g.EdgeAttr, [g.EdgeCount, 6])).ToArray(), 0);
         var batch = arange(S(graphs.Count), dtype: ScalarType.Int64)
             .repeat_interleave(tensor(graphs.Select(g => (long)g.NodeCount).ToArray()));

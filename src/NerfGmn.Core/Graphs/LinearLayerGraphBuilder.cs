@@ -50,7 +50,9 @@ internal sealed class LinearLayerGraphBuilder(LinearWeights layer) : ILayerGraph
             }
         }
 
+        if (g.NeuronLayers.Count == 0) g.NeuronLayers.Add(inputs);
         g.InputIds = Enumerable.Range(outFirst, layer.Out).ToArray();
+        g.NeuronLayers.Add(g.InputIds);
         g.LayerNum = l + 1;
     }
 }

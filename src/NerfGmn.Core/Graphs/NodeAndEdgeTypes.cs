@@ -32,6 +32,10 @@ public sealed record ParameterGraphOptions
     /// isolated input nodes. True (default) reproduces that; false numbers layers as for a tri-plane.
     /// </summary>
     public bool HashGridLayerQuirk { get; init; } = true;
+    /// <summary>Edge values standardised with these statistics (<see cref="WeightStatistics"/>); null: raw, as the reference.</summary>
+    public WeightStatistics? Statistics { get; init; }
+    /// <summary>Probe points in the unit cube, xyz interleaved (<see cref="ProbeFeatures"/>); null: no probe features, as the reference.</summary>
+    public float[]? ProbePoints { get; init; }
 
     public static readonly ParameterGraphOptions Default = new();
 }

@@ -21,7 +21,14 @@ public sealed class ParameterGraph
     /// <summary>[E, 6] row-major.</summary>
     public float[] EdgeAttr { get; }
 
-    public ParameterGraph(long[] x, long[] edgeIndex, float[] edgeAttr)
+    /// <summary>
+    /// Probe features [N, <see cref="ProbeCount"/>] row-major (not in the reference): each neuron's activation at the
+    /// encoder's probe points, zero for nodes without one (see <see cref="ProbeFeatures"/>); null when the graph has none.
+    /// </summary>
+    public float[]? NodeProbes { get; }
+    public int ProbeCount { get; }
+
+    public ParameterGraph(long[] x, long[] edgeIndex, float[] edgeAttr, float[]? nodeProbes = null, int probeCount = 0)
     {
         if (x.Length % NodeFeatures != 0) throw new ArgumentException("x must have 3 columns", nameof(x));
         if (edgeIndex.Length % 2 != 0) throw new ArgumentException("edge_index must have 2 rows", nameof(edgeIndex));
@@ -31,7 +38,14 @@ public sealed class ParameterGraph
         EdgeAttr = edgeAttr;
         NodeCount = x.Length / NodeFeatures;
         EdgeCount = edgeIndex.Length / 2;
+        if (nodeProbes is not null && (probeCount < 1 || nodeProbes.Length != NodeCount * probeCount))
+            throw new ArgumentException($"probe features must be [N = {NodeCount}, K = {probeCount}], got {nodeProbes.Length} values", nameof(nodeProbes));
+        NodeProbes = nodeProbes;
+        ProbeCount = nodeProbes is null ? 0 : probeCount;
     }
+
+    /// <summary>The same graph with other edge values (e.g. standardised) and probe features.</summary>
+    public ParameterGraph With(float[] edgeAttr, float[]? nodeProbes, int probeCount) => new(X, EdgeIndex, edgeAttr, nodeProbes, probeCount);
 
     public ReadOnlySpan<long> Sources => EdgeIndex.AsSpan(0, EdgeCount);
     public ReadOnlySpan<long> Targets => EdgeIndex.AsSpan(EdgeCount, EdgeCount);

@@ -22,6 +22,10 @@ public static class ParameterGraphBuilder
         var g = new GraphAssembler(nodes, edges);
         for (int k = 0; k < modules.Count; k++)
             modules[k].Append(g, isLast: k == modules.Count - 1);
-        return g.Build();
+        var graph = g.Build();
+        if (options.Statistics is null && options.ProbePoints is null) return graph;
+        var attr = options.Statistics?.Standardize(arch.Name, graph) ?? graph.EdgeAttr;
+        var probes = options.ProbePoints is { } points ? ProbeFeatures.Compute(weights, points, g.NeuronLayers, graph.NodeCount) : null;
+        return graph.With(attr, probes, probes is null ? 0 : options.ProbePoints!.Length / 3);
     }
 }

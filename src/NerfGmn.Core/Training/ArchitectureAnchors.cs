@@ -26,12 +26,11 @@ public sealed class ArchitectureAnchors
     ArchitectureAnchors(Dictionary<string, ParameterGraph> graphs) => _graphs = graphs;
 
     /// <summary>The anchors of every architecture in <paramref name="data"/> (usually the training split).</summary>
-    public static ArchitectureAnchors From(TrainingData data, TriplanePositionLayout layout)
+    public static ArchitectureAnchors From(TrainingData data, ParameterGraphOptions options)
     {
         var graphs = new Dictionary<string, ParameterGraph>(StringComparer.Ordinal);
         foreach (var group in data.Objects.SelectMany(o => o.Value).GroupBy(kv => kv.Key, kv => kv.Value))
-            graphs[group.Key] = ParameterGraphBuilder.Build(MeanWeights(group.Select(f => NerfWeightsFile.Read(f)).ToList()),
-                new ParameterGraphOptions { TriplaneLayout = layout });
+            graphs[group.Key] = ParameterGraphBuilder.Build(MeanWeights(group.Select(f => NerfWeightsFile.Read(f)).ToList()), options);
         return new ArchitectureAnchors(graphs);
     }
 

@@ -40,7 +40,7 @@ public static class DecoderProbe
         decoder.Load(Path.Combine(last, "decoder.safetensors"));
         decoder.eval();
         // The anchors the decoder was trained with: the run's own training split, whatever dataset is probed.
-        var anchors = options.AnchorPerArchitecture ? ArchitectureAnchors.From(new TrainingData(options.Data, "train", exclude: options.Exclude), options.Layout) : null;
+        var anchors = options.AnchorPerArchitecture ? ArchitectureAnchors.From(new TrainingData(options.Data, "train", exclude: options.Exclude), encoder.GraphOptions(options.Layout)) : null;
         var probed = new TrainingData(data, split);
         if (probed.Objects.Count == 0) throw new NerfFormatException(data, $"no NeRFs in split '{split}'");
         // One object per class before a second of any class, so that "another object" is usually another class.
@@ -52,7 +52,7 @@ public static class DecoderProbe
             .ToList();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var graphs = nerfs.Select(n => probed.Graph(n.Object, n.Arch, options.Layout)).ToList();
+        var graphs = nerfs.Select(n => probed.Graph(n.Object, n.Arch, encoder.GraphOptions(options.Layout))).ToList();
         var archs = nerfs.Select(n => n.Arch).ToList();
         var z = anchors?.EmbedRelative(encoder, graphs, archs, 8) ?? encoder.EmbedTensor(graphs, 8);
         var gen = new Generator((ulong)seed);

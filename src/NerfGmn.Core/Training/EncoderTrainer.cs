@@ -29,8 +29,10 @@ public sealed record TrainerState
 /// <param name="ValidationPairRecall">For contrastive objectives, the share of validation pairs whose partner is the
 /// nearest (cosine) of all partners, both directions: what SigLIP ranks, without its learnt temperature and bias
 /// (chance = 1 / pairs).</param>
+/// <param name="InstanceRecall">For contrastive objectives, instance R@1 on the validation objects in every direction
+/// between architectures (<c>mlp→hash</c>: an MLP queries all hash NeRFs; a hit when the nearest is the same object).</param>
 public sealed record TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch, int GlobalStep, int TotalSteps, double Loss, double? Validation,
-    double? ValidationPairRecall = null);
+    double? ValidationPairRecall = null, IReadOnlyDictionary<string, double>? InstanceRecall = null);
 
 /// <summary>
 /// Trains the GMN encoder (gmnerf <c>trainers/l_con.py</c>, <c>l_rec.py</c>, <c>l_rec_con.py</c>) on batches of pairs of
@@ -48,6 +50,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
     string LastDir => Path.Combine(Options.Output, "last");
     public string LogPath => Path.Combine(Options.Output, "log.csv");
     public string BestPath => Path.Combine(Options.Output, "best.safetensors");
+    /// <summary>Validation instance R@1 per direction between architectures, one row per validation (contrastive objectives).</summary>
+    public string RecallPath => Path.Combine(Options.Output, "retrieval.csv");
 
     public TrainerState Train(Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
@@ -59,7 +63,10 @@ public sealed class EncoderTrainer(TrainingOptions options)
         Directory.CreateDirectory(Options.Output);
         var train = new TrainingData(Options.Data, "train", exclude: Options.Exclude);
         if (train.Objects.Count == 0) throw new NerfFormatException(Options.Data, "no training NeRFs (train.txt and <arch>/<class>/<object>/nerf_weights.*)");
-        var val = File.Exists(Path.Combine(Options.Data, "val.txt")) ? new TrainingData(Options.Data, "val", exclude: Options.Exclude) : null;
+        // The overfit gate validates on the very objects it trains on.
+        if (Options.Overfit > 0) train = train.Balanced(Options.Overfit);
+        var val = Options.Overfit > 0 ? train
+            : File.Exists(Path.Combine(Options.Data, "val.txt")) ? new TrainingData(Options.Data, "val", exclude: Options.Exclude) : null;
         var sampler = new PairSampler(train.Families(), Options.Seed);
         int batchesPerEpoch = Math.Max(1, sampler.Epoch(0).Count / Options.PairsPerBatch);
         if (Options.Epochs * batchesPerEpoch < 2)
@@ -85,16 +92,23 @@ public sealed class EncoderTrainer(TrainingOptions options)
         var optimizer = optim.AdamW(groups.Select(g => g.Group), lr: schedule.InitialLr, weight_decay: Options.WeightDecay);
         var state = new TrainerState();
         _centering = Options.CenterPerArchitecture ? new ArchitectureCentering(Options.CenterMomentum) : null;
-        _anchors = Options.AnchorPerArchitecture ? ArchitectureAnchors.From(train, Options.Layout) : null;
 
         // Killed between the two renames of SaveCheckpoint: the previous checkpoint is complete under last.old.
         if (!Directory.Exists(LastDir) && Directory.Exists(LastDir + ".old")) Directory.Move(LastDir + ".old", LastDir);
-        if (File.Exists(Path.Combine(LastDir, "trainer.json")))
+        bool resuming = File.Exists(Path.Combine(LastDir, "trainer.json"));
+        // Input statistics come from the training split once; a resumed run reads them from its checkpoint.
+        if (Options.Encoder.StandardizeWeights && !resuming)
+        {
+            var raw = new ParameterGraphOptions { TriplaneLayout = Options.Layout };
+            encoder.Statistics = WeightStatistics.FromGraphs(train.Objects.SelectMany(o => o.Value.Keys.Select(a => (a, train.Graph(o.Key, a, raw)))));
+        }
+        if (resuming)
         {
             CheckSameRun();
             state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(LastDir, "trainer.json")), StateJson)!;
             _centering?.Restore(state.ArchitectureMeans);
             var (loaded, _) = EncoderCheckpoint.Load(Path.Combine(LastDir, "encoder.safetensors"));
+            encoder.Statistics = loaded.Statistics;
             using (no_grad())
             {
                 var target = encoder.state_dict();
@@ -105,9 +119,16 @@ public sealed class EncoderTrainer(TrainingOptions options)
             loaded.Dispose();
             if (rendering) decoder.Load(Path.Combine(LastDir, "decoder.safetensors"));
             optimizer.load_state_dict(Path.Combine(LastDir, "optimizer.bin"));
-            TruncateLog(state.GlobalStep);
+            TruncateLog(LogPath, 2, state.GlobalStep);
+            TruncateLog(RecallPath, 1, state.GlobalStep);
         }
-        else if (File.Exists(LogPath)) File.Delete(LogPath);
+        else
+        {
+            if (File.Exists(LogPath)) File.Delete(LogPath);
+            if (File.Exists(RecallPath)) File.Delete(RecallPath);
+        }
+        _graphOptions = encoder.GraphOptions(Options.Layout);
+        _anchors = Options.AnchorPerArchitecture ? ArchitectureAnchors.From(train, _graphOptions) : null;
         if (!File.Exists(LogPath)) File.WriteAllText(LogPath, "epoch,batch,step,lr,beta1,loss,val_loss,seconds,val_pair_r1\n");
 
         var sw = Stopwatch.StartNew();
@@ -143,11 +164,15 @@ public sealed class EncoderTrainer(TrainingOptions options)
                     using (var scope = NewDisposeScope())
                     {
                         var chunk = pairs.Skip(b * Options.PairsPerBatch).Take(Options.PairsPerBatch).ToArray();
+                        // Grid-edge subsamples drawn from the step number: a resumed run draws the same ones.
+                        using var edgeDraw = new Generator(StableHash.Of(Options.Seed, "edges", state.GlobalStep));
+                        encoder.EdgeSampling = edgeDraw;
                         var (l, _) = BatchLoss(encoder, siglip, decoder, train, chunk, rendering, contrastive, state.GlobalStep);
                         optimizer.zero_grad();
                         l.backward();
                         optimizer.step();
                         loss = l.item<float>();
+                        encoder.EdgeSampling = null;
                     }
                     state = state with { Batch = b + 1, GlobalStep = state.GlobalStep + 1 };
                     AppendLog(epoch, b, state.GlobalStep, lr, beta1, loss, null, sw.Elapsed.TotalSeconds);
@@ -155,7 +180,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
                     if (Options.CheckpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= Options.CheckpointMinutes && b + 1 < batchesPerEpoch)
                         Checkpoint();
                 }
-                var (valLoss, pairRecall) = val is { Objects.Count: > 1 } ? Validate(encoder, siglip, decoder, val, rendering, contrastive) : (null, null);
+                var (valLoss, pairRecall, instanceRecall) = val is { Objects.Count: > 1 } ? Validate(encoder, siglip, decoder, val, rendering, contrastive) : (null, null, null);
                 bool best = valLoss is { } v ? v < state.BestValidation : true;
                 state = state with
                 {
@@ -164,9 +189,10 @@ public sealed class EncoderTrainer(TrainingOptions options)
                 };
                 if (best) EncoderCheckpoint.Save(encoder, BestPath, Options.Layout, Options.Objective);
                 AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds, pairRecall);
+                if (instanceRecall is not null) AppendRecall(epoch, state.GlobalStep, instanceRecall);
                 Checkpoint();
                 LossCurve.Write(LogPath, Path.Combine(Options.Output, "loss.png"), validationIsPsnr: rendering);
-                progress?.Invoke(new TrainingProgress(epoch, batchesPerEpoch, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, double.NaN, valLoss, pairRecall));
+                progress?.Invoke(new TrainingProgress(epoch, batchesPerEpoch, batchesPerEpoch, state.GlobalStep, schedule.TotalSteps, double.NaN, valLoss, pairRecall, instanceRecall));
             }
         }
         catch (OperationCanceledException)
@@ -213,7 +239,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
     {
         var nerfs = PairRows(pairs);
         var archs = nerfs.Select(n => n.Arch).ToList();
-        var graphs = nerfs.Select(n => data.Graph(n.Object, n.Arch, Options.Layout)).ToList();
+        var graphs = nerfs.Select(n => Graph(data, n.Object, n.Arch)).ToList();
         var anchorArchs = _anchors is null ? [] : archs.Distinct().ToList();
         graphs.AddRange(anchorArchs.Select(a => _anchors!.Graph(a)));
         using var batch = GraphBatch.From(graphs);
@@ -251,6 +277,19 @@ public sealed class EncoderTrainer(TrainingOptions options)
 
     ArchitectureCentering? _centering;
     ArchitectureAnchors? _anchors;
+    ParameterGraphOptions _graphOptions = ParameterGraphOptions.Default;
+    readonly Dictionary<string, ParameterGraph> _graphs = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// An object's graph as the encoder reads it, built once per run: reading, building and probing a NeRF costs more
+    /// than a cheap training step (a full-split cache holds ~1,100 graphs, about 3 GB).
+    /// </summary>
+    ParameterGraph Graph(TrainingData data, string obj, string arch)
+    {
+        string key = $"{arch}/{obj}@{data.Root}";
+        if (!_graphs.TryGetValue(key, out var g)) _graphs[key] = g = data.Graph(obj, arch, _graphOptions);
+        return g;
+    }
 
     RenderTarget Target(TrainingData data, string obj, string arch)
     {
@@ -270,21 +309,29 @@ public sealed class EncoderTrainer(TrainingOptions options)
     /// Validation loss: every validation NeRF is embedded once in eval mode (each anchor once too), then the pairs are
     /// scored in training-sized chunks. <c>--center</c> centres on the split's own per-architecture means, as
     /// <c>evaluate</c> does: the training running means are in train-mode coordinates of the standardised output and lag
-    /// the encoder (measured: validation 18.7–19.3 against a training loss of 5–6 on the same objects).
+    /// the encoder (measured: validation 18.7–19.3 against a training loss of 5–6 on the same objects). Contrastive
+    /// objectives also get instance R@1 in every direction between the split's architectures.
     /// </summary>
-    (double? Loss, double? PairRecall) Validate(GraphMetaNetwork encoder, SigLipLoss siglip, ImplicitDecoder decoder, TrainingData val, bool rendering, bool contrastive)
+    (double? Loss, double? PairRecall, IReadOnlyDictionary<string, double>? InstanceRecall) Validate(GraphMetaNetwork encoder, SigLipLoss siglip,
+        ImplicitDecoder decoder, TrainingData val, bool rendering, bool contrastive)
     {
         var chunks = new PairSampler(val.Families(), Options.Seed).Epoch(0).Chunk(Options.PairsPerBatch).Where(c => c.Length > 1).ToList();
-        if (chunks.Count == 0) return (double.NaN, null);
-        var nerfs = PairRows(chunks.SelectMany(c => c));
-        var archs = nerfs.Select(n => n.Arch).ToList();
-        var losses = new List<double>(); var mses = new List<double>();
+        if (chunks.Count == 0) return (double.NaN, null, null);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var graphs = nerfs.Select(n => val.Graph(n.Object, n.Arch, Options.Layout)).ToList();
+        // Every NeRF of the split once, object-major.
+        var all = val.Objects.SelectMany(o => o.Value.Keys.Select(a => (Object: o.Key, Arch: a))).ToList();
+        var rowOf = all.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => (long)t.i);
+        var allArchs = all.Select(n => n.Arch).ToList();
+        var graphs = all.Select(n => Graph(val, n.Object, n.Arch)).ToList();
         int batchSize = Options.PairsPerBatch * 2;
-        var z = _anchors?.EmbedRelative(encoder, graphs, archs, batchSize) ?? encoder.EmbedTensor(graphs, batchSize);
-        var zc = contrastive && _centering is not null ? ArchitectureCentering.CentreOnOwnMeans(z, archs) : z;
+        var zAll = _anchors?.EmbedRelative(encoder, graphs, allArchs, batchSize) ?? encoder.EmbedTensor(graphs, batchSize);
+        var zcAll = contrastive && _centering is not null ? ArchitectureCentering.CentreOnOwnMeans(zAll, allArchs) : zAll;
+
+        var nerfs = PairRows(chunks.SelectMany(c => c));
+        var rows = tensor(nerfs.Select(n => rowOf[n]).ToArray());
+        var (z, zc) = (zAll.index_select(0, rows), zcAll.index_select(0, rows));
+        var losses = new List<double>(); var mses = new List<double>();
         int row = 0;
         foreach (var chunk in chunks)
         {
@@ -298,7 +345,30 @@ public sealed class EncoderTrainer(TrainingOptions options)
         // Rendering objectives are judged by the decoder's foreground PSNR (higher is better; stored negated so
         // that lower is better for every objective), L_C by its SigLIP loss.
         double loss = rendering ? 10 * Math.Log10(Math.Max(mses.Average(), 1e-6)) : losses.Average();   // PSNR capped at 60 dB
-        return (loss, contrastive && nerfs.Count >= 4 ? PairRecall(zc) : null);
+        if (!contrastive) return (loss, null, null);
+        return (loss, nerfs.Count >= 4 ? PairRecall(zc) : null, InstanceRecall(zcAll, all));
+    }
+
+    /// <summary>
+    /// Instance R@1 for every ordered pair of architectures (a, b): each object's a-NeRF queries the b-NeRFs of the
+    /// objects that have both; a hit when its own is the nearest (cosine).
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> InstanceRecall(Tensor z, IReadOnlyList<(string Object, string Arch)> rows)
+    {
+        var families = rows.Select(r => r.Arch).Distinct().Order(StringComparer.Ordinal).ToList();
+        var rowOf = rows.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => (long)t.i);
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var a in families)
+            foreach (var b in families.Where(f => f != a))
+            {
+                var objects = rows.Where(r => r.Arch == a).Select(r => r.Object).Where(o => rowOf.ContainsKey((o, b))).ToList();
+                if (objects.Count < 2) continue;
+                using var scope = NewDisposeScope();
+                var qa = z.index_select(0, tensor(objects.Select(o => rowOf[(o, a)]).ToArray()));
+                var gb = z.index_select(0, tensor(objects.Select(o => rowOf[(o, b)]).ToArray()));
+                result[$"{a}→{b}"] = Retrieval.RetrievalMetrics.PairedRecallAt1(qa, gb);
+            }
+        return result;
     }
 
     /// <summary>
@@ -336,12 +406,19 @@ public sealed class EncoderTrainer(TrainingOptions options)
     }
 
     /// <summary>A killed run may have logged steps after its last checkpoint; they are redone on resume, so drop them.</summary>
-    void TruncateLog(int lastStep)
+    static void TruncateLog(string path, int stepColumn, int lastStep)
     {
-        if (!File.Exists(LogPath)) return;
-        var lines = File.ReadAllLines(LogPath);
-        var kept = lines.Take(1).Concat(lines.Skip(1).Where(l => int.Parse(l.Split(',')[2], CultureInfo.InvariantCulture) <= lastStep)).ToArray();
-        if (kept.Length < lines.Length) File.WriteAllLines(LogPath, kept);
+        if (!File.Exists(path)) return;
+        var lines = File.ReadAllLines(path);
+        var kept = lines.Take(1).Concat(lines.Skip(1).Where(l => int.Parse(l.Split(',')[stepColumn], CultureInfo.InvariantCulture) <= lastStep)).ToArray();
+        if (kept.Length < lines.Length) File.WriteAllLines(path, kept);
+    }
+
+    void AppendRecall(int epoch, int step, IReadOnlyDictionary<string, double> recall)
+    {
+        static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+        if (!File.Exists(RecallPath)) File.WriteAllText(RecallPath, $"epoch,step,{string.Join(",", recall.Keys)},mean,min\n");
+        File.AppendAllText(RecallPath, $"{epoch},{step},{string.Join(",", recall.Values.Select(F))},{F(recall.Values.DefaultIfEmpty(double.NaN).Average())},{F(recall.Values.DefaultIfEmpty(double.NaN).Min())}\n");
     }
 
     void AppendLog(int epoch, int batch, int step, double lr, double beta1, double loss, double? val, double seconds, double? pairRecall = null)

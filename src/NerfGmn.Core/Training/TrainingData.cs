@@ -23,6 +23,24 @@ public sealed class TrainingData
         Objects = objects;
     }
 
+    TrainingData(string root, string split, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> objects)
+    {
+        Root = root; Split = split; Objects = objects;
+    }
+
+    /// <summary>
+    /// The first <paramref name="count"/> objects taken round-robin over classes (<c>&lt;class&gt;/…</c> ids, each
+    /// class in split order): an overfit set of 8 classes × 2 is the first two objects of the first eight classes.
+    /// </summary>
+    public TrainingData Balanced(int count)
+    {
+        if (count < 2) throw new ArgumentOutOfRangeException(nameof(count), $"an overfit set needs at least 2 objects, got {count}");
+        var chosen = Objects.Keys.GroupBy(o => o.Split('/')[0]).SelectMany(g => g.Select((o, i) => (o, i)))
+            .OrderBy(t => t.i).Take(count).Select(t => t.o).ToHashSet(StringComparer.Ordinal);
+        if (chosen.Count < count) throw new ArgumentException($"split '{Split}' of {Root} has {Objects.Count} objects; the overfit set asks for {count}");
+        return new TrainingData(Root, Split, Objects.Where(kv => chosen.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
+    }
+
     public IReadOnlyList<(string Object, IReadOnlyList<string> Families)> Families() =>
         Objects.Select(kv => (kv.Key, (IReadOnlyList<string>)kv.Value.Keys.ToArray())).ToArray();
 
@@ -36,7 +54,7 @@ public sealed class TrainingData
         return File.Exists(path) ? Rendering.OccupancyGrid.Load(path) : Rendering.OccupancyGrid.FromDensity(p => nerf.forward(p).Sigma);
     }
 
-    /// <summary>The parameter graph of an object's NeRF in one architecture.</summary>
-    public ParameterGraph Graph(string obj, string arch, TriplanePositionLayout layout) =>
-        ParameterGraphBuilder.Build(NerfWeightsFile.Read(Objects[obj][arch]), new ParameterGraphOptions { TriplaneLayout = layout });
+    /// <summary>The parameter graph of an object's NeRF in one architecture, built as an encoder wants it (<see cref="Encoder.GraphMetaNetwork.GraphOptions"/>).</summary>
+    public ParameterGraph Graph(string obj, string arch, ParameterGraphOptions options) =>
+        ParameterGraphBuilder.Build(NerfWeightsFile.Read(Objects[obj][arch]), options);
 }

@@ -44,6 +44,11 @@ public sealed record TrainingOptions
     /// batch), scaled to unit RMS (<see cref="ArchitectureAnchors"/>; not in the reference). Replaces <see cref="CenterPerArchitecture"/>.
     /// </summary>
     public bool AnchorPerArchitecture { get; init; }
+    /// <summary>
+    /// The overfit gate: train on the first N training objects (round-robin over classes) and validate on the same N,
+    /// logging instance R@1 in every direction between architectures (0: the whole split, validation on val).
+    /// </summary>
+    public int Overfit { get; init; }
     /// <summary>Objects (<c>&lt;class&gt;/&lt;object&gt;</c>) kept out of training and validation.</summary>
     public IReadOnlySet<string> Exclude { get; init; } = new HashSet<string>();
     /// <summary>

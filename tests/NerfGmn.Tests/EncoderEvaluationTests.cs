@@ -30,7 +30,7 @@ public class EncoderEvaluationTests
         File.WriteAllLines(data.SplitFile("train"), objects.Select(e => e.ObjectKey + "_copy"));
 
         torch.manual_seed(0);
-        using var embedder = new NerfEmbedder(new GraphMetaNetwork(GmnPresets.Cpu with { ValueEncoderScale = 30 }), TriplanePositionLayout.Reference);
+        using var embedder = new NerfEmbedder(new GraphMetaNetwork(GmnPresets.Small with { ValueEncoderScale = 30 }), TriplanePositionLayout.Reference);
         var report = EncoderEvaluation.Run(embedder, data);
 
         CollectionAssert.AreEquivalent(new[] { "hash", "mlp" }, report.Nerfs.Keys.ToArray());
@@ -70,7 +70,7 @@ public class EncoderEvaluationTests
     public void MissingSplitFileIsNamed()
     {
         using var dir = TestPaths.NewTempDir();
-        using var embedder = new NerfEmbedder(new GraphMetaNetwork(GmnPresets.Cpu), TriplanePositionLayout.Reference);
+        using var embedder = new NerfEmbedder(new GraphMetaNetwork(GmnPresets.Small), TriplanePositionLayout.Reference);
         var e = Assert.ThrowsExactly<NerfFormatException>(() => EncoderEvaluation.Run(embedder, new DatasetLayout(dir.Path)));
         StringAssert.Contains(e.Message, "test.txt");
     }

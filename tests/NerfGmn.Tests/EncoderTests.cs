@@ -56,7 +56,7 @@ public class EncoderTests
         double Spread(double scale)
         {
             random.manual_seed(0);
-            using var gmn = new GraphMetaNetwork(GmnPresets.Cpu with { ValueEncoderScale = scale });
+            using var gmn = new GraphMetaNetwork(GmnPresets.Small with { ValueEncoderScale = scale });
             gmn.eval();
             return RelativeSpread(gmn.Embed(graphs, 6));
         }

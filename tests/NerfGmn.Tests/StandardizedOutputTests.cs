@@ -17,7 +17,7 @@ public class StandardizedOutputTests
     static GraphMetaNetwork Encoder(bool standardize)
     {
         manual_seed(1);   // the standardiser has no parameters: both encoders get the same weights
-        return new GraphMetaNetwork(GmnPresets.Cpu with { StandardizeOutput = standardize, Checkpointing = false });
+        return new GraphMetaNetwork(GmnPresets.Small with { StandardizeOutput = standardize, Checkpointing = false });
     }
 
     [TestMethod]

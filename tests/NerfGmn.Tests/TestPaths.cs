@@ -10,6 +10,12 @@ static class TestPaths
     /// <summary>The bundled <c>datasets/shapes13-mini</c> of the repository.</summary>
     public static string MiniDataset => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "datasets", "shapes13-mini"));
 
+    /// <summary>
+    /// <c>tests/data/overfit4</c>: 4 objects (airplane, bench, car, chair obj_000) of the shared-initialisation
+    /// <c>shapes13</c> build in MLP, tri-plane and hash (weights only; see its README).
+    /// </summary>
+    public static string Overfit4 => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "data", "overfit4"));
+
     public static string NuGetPackageRoot =>
         typeof(TestPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .First(a => a.Key == "NuGetPackageRoot").Value!;

@@ -18,8 +18,8 @@ static class BenchCommand
 
     public static Command Create()
     {
-        var suite = new Option<string>("--suite") { Description = "all, graph, encoder or runtime", DefaultValueFactory = _ => "all" };
-        suite.AcceptOnlyFromAmong("all", "graph", "encoder", "runtime");
+        var suite = new Option<string>("--suite") { Description = "all, graph, encoder, recipe (the cpu recipe's training step only) or runtime", DefaultValueFactory = _ => "all" };
+        suite.AcceptOnlyFromAmong("all", "graph", "encoder", "recipe", "runtime");
         var output = new Option<string?>("--out", "-o") { Description = "write the results as JSON to this file" };
         var families = new Option<string?>("--families") { Description = "encoder suite: comma-separated subset of mlp,tri,hash" };
         var presets = new Option<string?>("--encoders") { Description = "encoder suite: comma-separated subset of paper,cpu" };
@@ -42,7 +42,7 @@ static class BenchCommand
                 var wanted = p.GetValue(presets)?.Split(',', StringSplitOptions.TrimEntries) ?? ["paper", "cpu"];
                 var encoders = new Dictionary<string, NerfGmn.Encoder.GmnOptions>();
                 if (wanted.Contains("paper")) encoders["encoder"] = NerfGmn.Encoder.GmnOptions.Paper;
-                if (wanted.Contains("cpu")) encoders["encoder_cpu_preset"] = NerfGmn.Encoder.GmnPresets.Cpu;
+                if (wanted.Contains("cpu")) encoders["encoder_cpu_preset"] = NerfGmn.Encoder.GmnPresets.Small;
                 var only = p.GetValue(families)?.Split(',', StringSplitOptions.TrimEntries);
                 // Matmul-normalised time: ms per graph × GFLOP/s ÷ 1000 (machine speed cancels), per family.
                 void Keep(IReadOnlyDictionary<string, double> encoderResults)
@@ -57,6 +57,16 @@ static class BenchCommand
                 if (only is null) results["decoder_points_per_s"] = Math.Round(EncoderBenchmark.DecoderPointsPerSecond(NerfGmn.Decoder.ImplicitDecoderOptions.Paper));
                 results["peak_rss_mb"] = Math.Round(BenchmarkStats.PeakRssMb(), 1);
                 results["allocator"] = NerfGmn.Runtime.TorchRuntime.HeapReuse ? "heap-reuse" : "glibc-mmap";
+            }
+            if (s is "all" or "encoder" or "recipe")
+            {
+                // The cpu recipe's whole L_C step (target ≤ 1,000 ms on 2 threads), between two calibrations.
+                AnsiConsole.MarkupLine("[grey]cpu recipe training step…[/]");
+                double before = RuntimeBenchmark.MatmulGflops();
+                results["encoder.cpu_recipe.train_ms_per_step"] = Math.Round(EncoderBenchmark.ContrastiveStepMs(NerfGmn.Encoder.GmnPresets.Cpu, Math.Max(5, p.GetValue(runs))), 1);
+                results["encoder.cpu_recipe.matmul_gflops"] = Math.Round((before + RuntimeBenchmark.MatmulGflops()) / 2, 1);
+                results["encoder.cpu_recipe.threads"] = TorchSharp.torch.get_num_threads();
+                Save(p.GetValue(output), results);
             }
             if (s is "all" or "runtime")
             {

@@ -34,9 +34,10 @@ static class TrainCommand
         var layers = new Option<int?>("--layers") { Description = "override the preset's number of GMN blocks" };
         var pairs = new Option<int?>("--pairs") { Description = "override the preset's pairs per batch (a batch is twice as many NeRFs)" };
         var readout = new Option<NerfGmn.Encoder.EncoderReadout?>("--readout") { Description = "edges (mean over edges, the reference) or outputs (the NeRF's output neurons' final states)" };
+        var checkpointing = new Option<bool?>("--checkpointing") { Description = "recompute block activations in the backward pass (less memory, ~1/3 more time)" };
         var layout = new Option<string?>("--triplane-layout") { Description = "tri-plane edge positions: reference (gmnerf's scrambled x/y/z, for its checkpoints) or clean (each cell's true position; the preset's default otherwise)" };
         layout.AcceptOnlyFromAmong("reference", "clean");
-        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout };
+        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -61,6 +62,7 @@ static class TrainCommand
                     HiddenDim = p.GetValue(hidden) ?? options.Encoder.HiddenDim,
                     Layers = p.GetValue(layers) ?? options.Encoder.Layers,
                     Readout = p.GetValue(readout) ?? options.Encoder.Readout,
+                    Checkpointing = p.GetValue(checkpointing) ?? options.Encoder.Checkpointing,
                 },
             };
             options.Encoder.Validate();

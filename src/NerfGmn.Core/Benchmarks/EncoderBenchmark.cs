@@ -73,6 +73,37 @@ public static class EncoderBenchmark
         return result;
     }
 
+    /// <summary>
+    /// One L_C training step of an encoder recipe as <c>train</c> runs it: a batch of 4 pairs (8 graphs: 3 MLP, 3
+    /// tri-plane, 2 hash, with the recipe's weight statistics and probe features), train-mode forward (grid edges
+    /// subsampled), SigLIP, backward, AdamW. Median ms per step.
+    /// </summary>
+    public static double ContrastiveStepMs(GmnOptions options, int runs = 5)
+    {
+        var archs = new[] { "mlp", "triplane", "hash", "mlp", "triplane", "hash", "mlp", "triplane" };
+        var weights = archs.Select((a, s) => GraphBenchmark.RandomWeights(ArchitecturePresets.Get(a), s)).ToList();
+        manual_seed(0);
+        using var gmn = new GraphMetaNetwork(options);
+        if (options.StandardizeWeights)
+            gmn.Statistics = WeightStatistics.FromGraphs(weights.Select(w => (w.Architecture.Name, ParameterGraphBuilder.Build(w))));
+        var graphOptions = gmn.GraphOptions(TriplanePositionLayout.Clean);
+        var graphs = weights.Select(w => ParameterGraphBuilder.Build(w, graphOptions)).ToList();
+        using var siglip = new Training.SigLipLoss();
+        var optimizer = optim.AdamW(gmn.parameters().Concat(siglip.parameters()), lr: 1e-4, weight_decay: 1e-2);
+        gmn.train();
+        using var pairIndex = arange(S(0), S(8), S(2));
+        using var partnerIndex = arange(S(1), S(8), S(2));
+        return BenchmarkStats.MedianMs(() =>
+        {
+            using var scope = NewDisposeScope();
+            using var batch = GraphBatch.From(graphs);
+            optimizer.zero_grad();
+            var z = gmn.forward(batch);
+            siglip.forward(z.index_select(0, pairIndex), z.index_select(0, partnerIndex)).backward();
+            optimizer.step();
+        }, runs, 1);
+    }
+
     /// <summary>Decoder forward+backward query points per second (one NeRF batch of 8 × 4,096 points).</summary>
     public static double DecoderPointsPerSecond(ImplicitDecoderOptions options, int runs = 3)
     {

@@ -96,7 +96,7 @@ public sealed record TrainingOptions
         // cosine ≈ 1, which hundreds of GPU epochs get past and six CPU epochs do not.
         "cpu" => new TrainingOptions
         {
-            Data = data, Output = output, Objective = objective, Preset = preset, Encoder = GmnPresets.Cpu with { StandardizeOutput = true },
+            Data = data, Output = output, Objective = objective, Preset = preset, Encoder = GmnPresets.Cpu,
             Epochs = 6, MaxLearningRate = 1e-3,
         },
         _ => throw new ArgumentException($"unknown preset '{preset}' (paper, cpu)"),

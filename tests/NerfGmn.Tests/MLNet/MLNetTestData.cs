@@ -38,7 +38,7 @@ static class MLNetTestData
                 if (_encoder is null)
                 {
                     torch.random.manual_seed(7);
-                    _encoder = new GraphMetaNetwork(GmnPresets.Cpu);
+                    _encoder = new GraphMetaNetwork(GmnPresets.Small);
                     _encoder.eval();
                 }
                 return _encoder;

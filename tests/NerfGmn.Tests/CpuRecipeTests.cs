@@ -30,6 +30,65 @@ public sealed class CpuRecipeTests
         var rows = File.ReadAllLines(Path.Combine(run.Path, "retrieval.csv"));
         Assert.AreEqual(41, rows.Length);
         StringAssert.EndsWith(rows[^1], ",1,1");
+        // The encoder records the initialisation its training NeRFs shared (overfit4's build.json: seed 0).
+        Assert.AreEqual(new Datasets.SharedInitialization(0), EncoderCheckpoint.ReadSharedInitialization(Path.Combine(run.Path, "best.safetensors")));
+    }
+
+    /// <summary>
+    /// <c>fit --init-from</c>: a NeRF fitted from a dataset's shared initialisation starts at the weights the dataset's
+    /// NeRFs started from — within their fitting distance of them, where a fit from its own seed starts far away.
+    /// </summary>
+    [TestMethod]
+    public void FittingFromASharedInitialisationStartsWhereTheDatasetsNerfsStarted()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var obj = Datasets.Shapes13.Create("car", 0, 0);
+        var cams = Rendering.CameraRigs.Shapenet(new Random(3), 2);
+        Directory.CreateDirectory(dir.File("train"));
+        for (int v = 0; v < 2; v++) Datasets.SdfImageRenderer.Render(obj, cams, v, 16).Save(dir.File($"train/{v:00}.png"));
+        cams.Save(dir.File("transforms_train.json"));
+        var data = Fitting.ImageFitter.Load(dir.Path);
+        var init = Datasets.SharedInitialization.OfDataset(TestPaths.Overfit4)!;
+        Assert.AreEqual(0, init.Seed);
+        var arch = Architectures.ArchitecturePresets.Get("mlp");
+        // Zero steps: the initial weights themselves.
+        var options = new Fitting.ImageFitOptions { Steps = 0, HeldOutViews = 0, Seed = 7 };
+        var shared = Fitting.ImageFitter.Fit(arch, data, options with { InitSeed = init.InitSeed("mlp") }).Weights;
+        var own = Fitting.ImageFitter.Fit(arch, data, options).Weights;
+        var fitted = IO.NerfWeightsFile.Read(Path.Combine(TestPaths.Overfit4, "mlp", "car/obj_000", "nerf_weights.safetensors"));
+        static double Rms(Architectures.NerfWeights a, Architectures.NerfWeights b) =>
+            Math.Sqrt(a.Layers.Zip(b.Layers).SelectMany(l => l.First.Weight.Zip(l.Second.Weight, (x, y) => (double)(x - y) * (x - y))).Average());
+        double fromShared = Rms(shared, fitted), fromOwn = Rms(own, fitted);
+        Assert.IsTrue(fromShared < 0.5 * fromOwn, $"RMS distance to a dataset NeRF: from the shared start {fromShared:G3}, from its own {fromOwn:G3}");
+        // A folder that is no dataset is refused with the reason.
+        var e = Assert.ThrowsExactly<NerfFormatException>(() => Datasets.SharedInitialization.OfDataset(dir.Path));
+        StringAssert.Contains(e.Message, "no build.json");
+    }
+
+    /// <summary>
+    /// An encoder with weight statistics flags NeRFs far outside its training weights (another initialisation) and
+    /// not its training NeRFs.
+    /// </summary>
+    [TestMethod]
+    public void EmbeddingFlagsANerfFromAnotherInitialisation()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var data = new TrainingData(TestPaths.Overfit4, "train");
+        var raw = new ParameterGraphOptions();
+        // Statistics of four objects (so few that a fifth of the same start could already stray past the limit).
+        var stats = WeightStatistics.FromGraphs(data.Objects.Keys.SelectMany(o => data.Objects[o].Keys.Select(a => (a, data.Graph(o, a, raw)))));
+        using var embedder = new NerfEmbedder(new GraphMetaNetwork(GmnPresets.Cpu) { Statistics = stats }, TriplanePositionLayout.Reference);
+        var flagged = new List<(string, double)>();
+        embedder.FarFromTraining = (path, rms) => flagged.Add((path, rms));
+        string other = dir.File("other.safetensors");
+        IO.NerfWeightsFile.WriteNative(Benchmarks.GraphBenchmark.RandomWeights(Architectures.ArchitecturePresets.Get("mlp"), 5), other);
+        foreach (var arch in new[] { "mlp", "triplane", "hash" })
+            embedder.Graph(Path.Combine(TestPaths.Overfit4, arch, "car/obj_000", "nerf_weights.safetensors"));
+        Assert.AreEqual(0, flagged.Count, string.Join(", ", flagged));
+        embedder.Graph(other);
+        Assert.AreEqual(1, flagged.Count);
+        Assert.AreEqual(other, flagged[0].Item1);
+        Assert.IsTrue(flagged[0].Item2 > WeightStatistics.FarFromTrainingRms);
     }
 
     static string Show(IReadOnlyDictionary<string, double> r) => string.Join(", ", r.Select(kv => $"{kv.Key} {kv.Value:F2}"));

@@ -38,12 +38,16 @@ static class EmbedCommand
 
             float[][] embeddings = [];
             using var embedder = new NerfEmbedder(gmn, info.Layout);
+            var far = new System.Collections.Concurrent.ConcurrentBag<(string Path, double Rms)>();
+            embedder.FarFromTraining = (path, rms) => far.Add((path, rms));
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask("embedding", maxValue: items.Count);
                     embeddings = embedder.EmbedFiles(items.Select(i => i.Path).ToArray(), Math.Max(1, p.GetValue(batchSize)), done => task.Value = done);
                 });
+            foreach (var (path, rms) in far.OrderBy(f => f.Path, StringComparer.Ordinal))
+                AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {path}: weights far outside the encoder's training NeRFs (standardised RMS {rms:F1}, training ≈ 1); fitted from another initialisation? (fit --init-from)");
             string outPath = p.GetValue(output)!;
             int dim = embeddings[0].Length;
             SafeTensorsFile.Write(outPath, new Dictionary<string, SafeTensor> { ["embeddings"] = SafeTensor.FromFloats(embeddings.SelectMany(e => e).ToArray(), items.Count, dim) },

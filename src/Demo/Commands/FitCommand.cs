@@ -20,12 +20,21 @@ static class FitCommand
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => new ImageFitOptions().Steps };
         var rays = new Option<int>("--rays") { Description = "rays per step", DefaultValueFactory = _ => new ImageFitOptions().RaysPerStep };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
-        var cmd = new Command("fit", "Fit a NeRF of any supported architecture to posed RGBA images") { images, arch, output, format, steps, rays, seed };
+        var initFrom = new Option<string?>("--init-from") { Description = "start from the initialisation shared by an encoder's training NeRFs (encoder .safetensors) or a dataset's (its folder), so that encoder reads the result as it read them" };
+        var cmd = new Command("fit", "Fit a NeRF of any supported architecture to posed RGBA images") { images, arch, output, format, steps, rays, seed, initFrom };
         cmd.SetAction(p =>
         {
             var architecture = CommonOptions.LoadOptions(p.GetValue(arch), false).Architecture!;
             var data = ImageFitter.Load(p.GetValue(images)!);
             var options = new ImageFitOptions { Steps = p.GetValue(steps), RaysPerStep = p.GetValue(rays), Seed = p.GetValue(seed) };
+            if (p.GetValue(initFrom) is { } from)
+            {
+                var init = Directory.Exists(from) ? NerfGmn.Datasets.SharedInitialization.OfDataset(from)
+                    : NerfGmn.Encoder.EncoderCheckpoint.ReadSharedInitialization(from);
+                if (init is null) throw new ArgumentException($"{from}: its NeRFs were fitted each from their own initialisation; there is no shared start to fit from");
+                options = options with { InitSeed = init.InitSeed(architecture.Name) };
+                AnsiConsole.MarkupLineInterpolated($"initial weights: the shared initialisation of seed {init.Seed} for '{architecture.Name}'");
+            }
             AnsiConsole.MarkupLineInterpolated($"fitting [bold]{architecture.Name}[/] to {data.Views.Count} images ({data.Images[0].Width}×{data.Images[0].Height}), {options.Steps} steps");
             var sw = Stopwatch.StartNew();
             ImageFitResult result = null!;

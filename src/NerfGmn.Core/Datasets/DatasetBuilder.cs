@@ -173,7 +173,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
 
     /// <summary>The seed of a NeRF's initial weights: the architecture's shared one, or the NeRF's own.</summary>
     ulong InitSeed(string arch, ObjectEntry o, int attempt) =>
-        Options.SharedInit ? StableHash.Of(Options.Seed, arch, "init") : NerfSeed(arch, o, attempt);
+        Options.SharedInit ? new SharedInitialization(Options.Seed).InitSeed(arch) : NerfSeed(arch, o, attempt);
 
     /// <summary>Held-out PSNR (dB) of the NeRF's renders against the ground-truth views, and the NeRF's occupancy grid.</summary>
     (double Psnr, OccupancyGrid Grid) Evaluate(NerfWeights weights, string gtFolder, Tensor region)

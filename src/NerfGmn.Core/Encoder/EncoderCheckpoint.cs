@@ -38,13 +38,30 @@ public static class EncoderCheckpoint
         return tensors;
     }
 
-    static Dictionary<string, string> Metadata(GraphMetaNetwork encoder, TriplanePositionLayout layout, string objective) => new()
+    static Dictionary<string, string> Metadata(GraphMetaNetwork encoder, TriplanePositionLayout layout, string objective)
     {
-        ["format"] = Format,
-        ["gmn"] = JsonSerializer.Serialize(encoder.Options),
-        ["triplane_layout"] = layout.ToString().ToLowerInvariant(),
-        ["objective"] = objective,
-    };
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["gmn"] = JsonSerializer.Serialize(encoder.Options),
+            ["triplane_layout"] = layout.ToString().ToLowerInvariant(),
+            ["objective"] = objective,
+        };
+        if (encoder.SharedInit is { } init) metadata[SharedInitKey] = init.ToJson();
+        return metadata;
+    }
+
+    const string SharedInitKey = "shared_init";
+
+    /// <summary>
+    /// The shared initialisation recorded in an encoder file (null when its training NeRFs had none, or the file
+    /// predates the record).
+    /// </summary>
+    public static Datasets.SharedInitialization? ReadSharedInitialization(string path)
+    {
+        var (encoder, _) = Load(path);
+        using (encoder) return encoder.SharedInit;
+    }
 
     /// <summary>Loads an encoder (eval mode) and what it was trained with.</summary>
     public static (GraphMetaNetwork Encoder, Info Info) Load(string path)
@@ -88,6 +105,7 @@ public static class EncoderCheckpoint
             .ToDictionary(kv => kv.Key, kv => tensor(kv.Value.ToFloats(), kv.Value.Shape));
         try { ReferenceStateDict.Load(encoder, tensors, path); }
         finally { foreach (var t in tensors.Values) t.Dispose(); }
+        if (contents.Metadata.TryGetValue(SharedInitKey, out var init)) encoder.SharedInit = Datasets.SharedInitialization.FromJson(init, path);
         encoder.eval();
         return (encoder, new Info(options, layout, contents.Metadata.GetValueOrDefault("objective", "unknown")));
     }

@@ -32,6 +32,12 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     public WeightStatistics? Statistics { get; set; }
 
     /// <summary>
+    /// The initialisation the training NeRFs shared (saved with the encoder): a NeRF fitted from it reads as the
+    /// training NeRFs did (<c>fit --init-from</c>); null when unknown or when they had none.
+    /// </summary>
+    public Datasets.SharedInitialization? SharedInit { get; set; }
+
+    /// <summary>
     /// While training with <see cref="GmnOptions.GridEdgeFraction"/> &lt; 1: the generator that draws the kept grid
     /// edges (the trainer seeds it per step, so a resumed run draws the same ones); null: the global one.
     /// </summary>

@@ -29,8 +29,24 @@ public sealed class NerfEmbedder : IDisposable
         encoder.eval();
     }
 
+    /// <summary>
+    /// Called (from any thread) with a file's path and its standardised weight RMS when that exceeds
+    /// <see cref="WeightStatistics.FarFromTrainingRms"/>: the NeRF lies far outside the weights the encoder was trained on
+    /// (typically fitted from another initialisation; see <c>fit --init-from</c>), and its embedding means little.
+    /// </summary>
+    public Action<string, double>? FarFromTraining { get; set; }
+
     /// <summary>The parameter graph of one weight file, as this embedder sees it.</summary>
-    public ParameterGraph Graph(string path) => ParameterGraphBuilder.Build(NerfWeightsFile.Read(path, LoadOptions), _graphOptions);
+    public ParameterGraph Graph(string path)
+    {
+        var weights = NerfWeightsFile.Read(path, LoadOptions);
+        var graph = ParameterGraphBuilder.Build(weights, _graphOptions);
+        // Only architectures with per-entry statistics have a training distribution to compare with.
+        if (FarFromTraining is not null && _graphOptions.Statistics?.Entries.ContainsKey(weights.Architecture.Name) == true
+            && WeightStatistics.RmsValue(graph) is var rms && rms > WeightStatistics.FarFromTrainingRms)
+            FarFromTraining(path, rms);
+        return graph;
+    }
 
     ParameterGraph GraphAtRow(string path, long row)
     {

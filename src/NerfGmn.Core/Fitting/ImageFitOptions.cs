@@ -19,4 +19,9 @@ public sealed record ImageFitOptions
     /// <summary>Views held out for the reported PSNR (taken evenly from the frames).</summary>
     public int HeldOutViews { get; init; } = 2;
     public int Seed { get; init; }
+    /// <summary>
+    /// Seed of the initial weights (<see cref="Datasets.SharedInitialization.InitSeed"/>: start where a dataset's NeRFs
+    /// started); null: from <see cref="Seed"/>.
+    /// </summary>
+    public ulong? InitSeed { get; init; }
 }

@@ -54,7 +54,8 @@ public static class ImageFitter
         foreach (var t in origins.Concat(dirs).Concat(targets)) t.Dispose();
 
         var gen = new Generator((ulong)options.Seed);
-        using var model = new BatchedRadianceField(arch, 1, [gen]);
+        using var initGen = options.InitSeed is { } initSeed ? new Generator(initSeed) : null;
+        using var model = new BatchedRadianceField(arch, 1, [initGen ?? gen]);
         var (optimizer, groups) = model.CreateAdam(options.MlpLearningRate, options.GridLearningRate);
         var baseRates = groups.Select(g => g.Options.LearningRate!.Value).ToArray();
 

@@ -83,6 +83,21 @@ public sealed class WeightStatistics
         return attr;
     }
 
+    /// <summary>
+    /// RMS of a standardised graph's edge values: about 1 or less for NeRFs like the training split's (the per-entry
+    /// std is at least the spread the training NeRFs had), far more for a NeRF fitted from another initialisation.
+    /// </summary>
+    public static double RmsValue(ParameterGraph standardized)
+    {
+        double squares = 0;
+        var a = standardized.EdgeAttr;
+        for (int e = 0; e < standardized.EdgeCount; e++) squares += (double)a[6 * e] * a[6 * e];
+        return Math.Sqrt(squares / Math.Max(1, standardized.EdgeCount));
+    }
+
+    /// <summary>Standardised RMS above which a NeRF is reported as far from the training NeRFs.</summary>
+    public const double FarFromTrainingRms = 3;
+
     /// <summary>Edge ids grouped by (layer, edge type), in first-seen order.</summary>
     static IEnumerable<List<int>> Groups(ParameterGraph g)
     {

@@ -102,6 +102,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
             var raw = new ParameterGraphOptions { TriplaneLayout = Options.Layout };
             encoder.Statistics = WeightStatistics.FromGraphs(train.Objects.SelectMany(o => o.Value.Keys.Select(a => (a, train.Graph(o.Key, a, raw)))));
         }
+        // Recorded so that a user's NeRF can start where the training NeRFs did (fit --init-from).
+        encoder.SharedInit = File.Exists(Path.Combine(Options.Data, "build.json")) ? Datasets.SharedInitialization.OfDataset(Options.Data) : null;
         if (resuming)
         {
             CheckSameRun();

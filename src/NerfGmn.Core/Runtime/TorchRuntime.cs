@@ -43,8 +43,12 @@ public static class TorchRuntime
     /// <summary>True when the tuned settings were applied in this process.</summary>
     public static bool Tuned { get; private set; }
 
+    // CA2255 warns that libraries rarely need module initialisers; this one must run before the first torch call of
+    // any caller (the allocator and OpenMP settings are read when libtorch loads), which no explicit call can promise.
+#pragma warning disable CA2255
     [ModuleInitializer]
     internal static void OnLoad() => EnsureInitialized();
+#pragma warning restore CA2255
 
     /// <summary>Applies the settings once; call before any torch use (the library does it on load).</summary>
     public static void EnsureInitialized()

@@ -91,13 +91,13 @@ public sealed record TrainingOptions
             Data = data, Output = output, Objective = objective, Preset = preset, Encoder = GmnPresets.Paper, Epochs = 250,
             Decoder = NerfGmn.Decoder.ImplicitDecoderOptions.Paper, Rendering = RenderingLossOptions.Paper,
         },
-        // Sized so that one run takes about two hours on two cores (~100 steps per epoch on shapes13 at 9-12 s a step).
-        // The output is standardised: the reference's raw readout starts with every object of one architecture at
-        // cosine ≈ 1, which hundreds of GPU epochs get past and six CPU epochs do not.
+        // The CPU recipe (GmnPresets.Cpu): a step of 4 pairs costs about a second on two cores, so 30 epochs of the
+        // shapes13 training split (~97 steps each) fit in about an hour; held-out R@1 of a two-class slice was still
+        // rising at 195 steps (docs/2026-12-03-cpu-recipe.md). The output is standardised (GmnOptions.StandardizeOutput).
         "cpu" => new TrainingOptions
         {
             Data = data, Output = output, Objective = objective, Preset = preset, Encoder = GmnPresets.Cpu,
-            Epochs = 6, MaxLearningRate = 1e-3,
+            Epochs = 30, MaxLearningRate = 1e-3,
         },
         _ => throw new ArgumentException($"unknown preset '{preset}' (paper, cpu)"),
     };

@@ -24,4 +24,12 @@ root.Subcommands.Add(BenchCommand.CreateWorker());
 root.SetAction(parse => DemoCommand.Run(DemoCommand.DefaultData(), DemoCommand.DefaultEncoder(), DemoCommand.DefaultOutput(), 25));
 
 // Our own handler turns input errors into one line; System.CommandLine's would print a stack trace.
-return CliErrors.Guard(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+return CliErrors.Guard(() =>
+{
+    var parse = root.Parse(args);
+    // System.CommandLine binds an unknown "--name" to a command's file arguments (embed --arch x … took "--arch" and
+    // "x" as NeRF files): refuse it by name instead.
+    if (parse.Tokens.FirstOrDefault(t => t.Type == System.CommandLine.Parsing.TokenType.Argument && t.Value.StartsWith("--") && t.Value.Length > 2) is { } unknown)
+        throw new ArgumentException($"unknown option '{unknown.Value}' for '{parse.CommandResult.Command.Name}' (see --help)");
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+});

@@ -8,21 +8,75 @@ namespace NerfGmn.Tests;
 [DoNotParallelize]   // redirects Console
 public class CliTests
 {
-    static (int Exit, string Output) Run(params string[] args)
+    static (int Exit, string Output) Run(params string[] args) => RunWithErrors(args) is var r ? (r.Exit, r.Output) : default;
+
+    /// <summary>Runs the app; returns its exit code, stdout and stderr.</summary>
+    static (int Exit, string Output, string Error) RunWithErrors(params string[] args)
     {
         var entry = typeof(NerfGmn.Demo.Commands.GraphCommand).Assembly.EntryPoint!;
-        var previous = Console.Out;
-        var writer = new StringWriter();
+        var (previous, previousError) = (Console.Out, Console.Error);
+        var (writer, error) = (new StringWriter(), new StringWriter());
         Console.SetOut(writer);
+        Console.SetError(error);
         try
         {
             int exit = (int)entry.Invoke(null, [args])!;
-            return (exit, writer.ToString());
+            return (exit, writer.ToString(), error.ToString());
         }
         finally
         {
             Console.SetOut(previous);
+            Console.SetError(previousError);
         }
+    }
+
+    [TestMethod]
+    public void AMissingInputIsOneUnwrappedLineOnStderrWithExitTwo()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string missing = dir.File("missing.pth");
+        var (exit, output, error) = RunWithErrors("graph", missing, "--out", dir.File("g.safetensors"));
+        Assert.AreEqual(2, exit);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.AreEqual(1, lines.Length, error);
+        StringAssert.StartsWith(lines[0], "error: ");
+        StringAssert.Contains(lines[0], "missing.pth");
+        Assert.IsFalse(output.Contains("error"), "errors go to stderr, not stdout");
+        Assert.IsFalse(File.Exists(dir.File("g.safetensors")));
+
+        // An option the command does not have is refused by name, not taken as an input file.
+        (exit, _, error) = RunWithErrors("embed", "--arch", "mlp", TestPaths.Fixture("mlp.pth"), "--encoder", dir.File("e.safetensors"), "--out", dir.File("z.safetensors"));
+        Assert.AreEqual(2, exit);
+        Assert.AreEqual("error: unknown option '--arch' for 'embed' (see --help)", error.Trim());
+        Assert.IsFalse(File.Exists(dir.File("z.safetensors")));
+    }
+
+    [TestMethod]
+    public void WrappedErrorsAreUnwrappedNativeBacktracesCutAndFaultsExitOne()
+    {
+        string Capture(Func<int> run, out int exit)
+        {
+            var w = new StringWriter();
+            exit = NerfGmn.Demo.Commands.CliErrors.Guard(run, w);
+            return w.ToString();
+        }
+        // As ML.NET's parallel cursor rethrows a row's error.
+        var text = Capture(() => throw new InvalidOperationException("cursor failed", new NerfFormatException("b.pth", "not a NeRF weight file")), out int exit);
+        Assert.AreEqual(2, exit);
+        Assert.AreEqual("error: b.pth: not a NeRF weight file", text.Trim());
+        text = Capture(() => throw new AggregateException(new FileNotFoundException("x.zip not found")), out exit);
+        Assert.AreEqual(2, exit);
+        Assert.AreEqual("error: x.zip not found", text.Trim());
+        // libtorch: the first line, not the C++ backtrace.
+        text = Capture(() => throw new System.Runtime.InteropServices.ExternalException("shape '[2, 3]' is invalid for input of size 5\nException raised from view_impl at aten/src/ATen/native/TensorShape.cpp:3587 (most recent call first):\nframe #0: c10::Error::Error"), out exit);
+        Assert.AreEqual(1, exit, "a libtorch failure is a fault of ours");
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.AreEqual(2, lines.Length, text);
+        Assert.AreEqual("error: shape '[2, 3]' is invalid for input of size 5", lines[0].Trim());
+        StringAssert.Contains(lines[1], "please report");
+        // A fault of ours (not an input error): exit 1.
+        Capture(() => throw new NullReferenceException(), out exit);
+        Assert.AreEqual(1, exit);
     }
 
     public static IEnumerable<object[]> WeightFixtures =>

@@ -52,6 +52,26 @@ public class CliTests
     }
 
     [TestMethod]
+    public void AnOutputThatIsAFolderOrSharesAPathIsRefusedAndLeavesNothing()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string folder = dir.File("out");
+        Directory.CreateDirectory(folder);
+        var (exit, _, error) = RunWithErrors("convert", TestPaths.Fixture("mlp.pth"), "--out", folder);
+        Assert.AreEqual(2, exit);
+        StringAssert.Contains(error, "is a folder");
+        Assert.AreEqual(1, error.Trim().Split('\n').Length, error);
+        CollectionAssert.AreEqual(new[] { folder }, Directory.GetFileSystemEntries(dir.Path), "no temporary file left beside it");
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(folder).Length);
+
+        // embed's .safetensors and .csv would be one file.
+        (exit, _, error) = RunWithErrors("embed", TestPaths.Fixture("mlp.pth"), "--encoder", dir.File("missing.safetensors"), "--out", dir.File("e.csv"));
+        Assert.AreEqual(2, exit);
+        StringAssert.Contains(error, "the .csv is written beside it");
+        Assert.IsFalse(File.Exists(dir.File("e.csv")));
+    }
+
+    [TestMethod]
     public void WrappedErrorsAreUnwrappedNativeBacktracesCutAndFaultsExitOne()
     {
         string Capture(Func<int> run, out int exit)

@@ -24,6 +24,11 @@ static class EmbedCommand
         var cmd = new Command("embed", "Embed NeRFs with a trained encoder") { inputs, encoder, output, split, archs, batchSize };
         cmd.SetAction(p =>
         {
+            // Two outputs never share one path, and a bad destination is refused before any work.
+            string outPath = p.GetValue(output)!;
+            if (string.Equals(Path.GetExtension(outPath), ".csv", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"--out {outPath}: names the .safetensors output; the .csv is written beside it");
+            if (Directory.Exists(outPath)) throw new IOException($"{outPath}: is a folder; give a file name to write");
             var (gmn, info) = EncoderCheckpoint.Load(p.GetValue(encoder)!);
             var items = new List<(string Id, string Arch, string Class, string Object, string Path)>();
             var ins = p.GetValue(inputs)!;
@@ -48,7 +53,6 @@ static class EmbedCommand
                 });
             foreach (var (path, rms) in far.OrderBy(f => f.Path, StringComparer.Ordinal))
                 AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {path}: weights far outside the encoder's training NeRFs (standardised RMS {rms:F1}, training ≈ 1); fitted from another initialisation? (fit --init-from)");
-            string outPath = p.GetValue(output)!;
             int dim = embeddings[0].Length;
             SafeTensorsFile.Write(outPath, new Dictionary<string, SafeTensor> { ["embeddings"] = SafeTensor.FromFloats(embeddings.SelectMany(e => e).ToArray(), items.Count, dim) },
                 new Dictionary<string, string> { ["ids"] = JsonSerializer.Serialize(items.Select(i => i.Id)), ["encoder"] = Path.GetFileName(p.GetValue(encoder)!) });
@@ -56,7 +60,7 @@ static class EmbedCommand
             for (int i = 0; i < items.Count; i++)
                 csv.Append($"{items[i].Id},{items[i].Arch},{items[i].Class},{items[i].Object},")
                    .AppendJoin(',', embeddings[i].Select(v => v.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
-            File.WriteAllText(Path.ChangeExtension(outPath, ".csv"), csv.ToString());
+            AtomicFile.Write(Path.ChangeExtension(outPath, ".csv"), tmp => File.WriteAllText(tmp, csv.ToString()));
             AnsiConsole.MarkupLineInterpolated($"{items.Count} embeddings of {dim} dims → [green]{outPath}[/] and {Path.ChangeExtension(outPath, ".csv")}");
             return 0;
         });

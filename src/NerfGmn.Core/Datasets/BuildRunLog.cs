@@ -41,9 +41,7 @@ public sealed class BuildRunLog
         _done = doneNow;
         var entry = new Entry(_started, Math.Round(_wall.Elapsed.TotalSeconds, 1), _done - _doneAtStart, _doneAtStart, _done,
             _stages.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 1)));
-        string tmp = _path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(entry, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(tmp, _path, overwrite: true);
+        IO.AtomicFile.Write(_path, tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(entry, new JsonSerializerOptions { WriteIndented = true })));
     }
 
     /// <summary>All runs of a build: wall seconds (overlapping runs counted once), NeRFs built and seconds per stage (summed over runs).</summary>

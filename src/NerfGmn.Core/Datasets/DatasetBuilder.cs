@@ -251,9 +251,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         foreach (var split in new[] { "train", "val", "test" })
         {
             var lines = Objects().Where(o => o.Split == split).Select(o => $"{o.Class}/{o.Id}");
-            string path = _layout.SplitFile(split), tmp = path + ".tmp-" + Environment.ProcessId;
-            File.WriteAllLines(tmp, lines);
-            File.Move(tmp, path, overwrite: true);
+            IO.AtomicFile.Write(_layout.SplitFile(split), tmp => File.WriteAllLines(tmp, lines));
         }
     }
 
@@ -282,9 +280,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
                 throw new ArgumentException($"{Options.Root} was started with other settings ({string.Join("; ", differ)}); resume with the same options or build into another folder");
             return;
         }
-        string tmp = SettingsPath + ".tmp-" + Environment.ProcessId;
-        File.WriteAllText(tmp, now.ToJsonString(SettingsJson));
-        File.Move(tmp, SettingsPath, overwrite: true);
+        IO.AtomicFile.Write(SettingsPath, tmp => File.WriteAllText(tmp, now.ToJsonString(SettingsJson)));
     }
 
     /// <summary>Collects every NeRF record under the root (all shards) into <c>manifest.json</c>.</summary>
@@ -307,9 +303,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
             below_threshold = records.Where(r => r.BelowThreshold).Select(r => $"{r.Arch}/{r.Class}/{r.Object}").ToArray(),
             nerfs = records,
         };
-        string tmp = _layout.ManifestPath + ".tmp-" + Environment.ProcessId;
-        File.WriteAllText(tmp, JsonSerializer.Serialize(manifest, NerfArchitecture.JsonOptions));
-        File.Move(tmp, _layout.ManifestPath, overwrite: true);
+        IO.AtomicFile.Write(_layout.ManifestPath, tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(manifest, NerfArchitecture.JsonOptions)));
     }
 
     public static IReadOnlyList<NerfRecord> ReadRecords(string root) =>

@@ -92,8 +92,6 @@ public static partial class ReferenceStateDict
     {
         var table = new System.Collections.Hashtable();
         foreach (var (name, t) in encoder.state_dict()) table[ToReferenceName(name)] = t.detach().cpu().contiguous();
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(tmp, table);
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.Write(path, tmp => TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(tmp, table));
     }
 }

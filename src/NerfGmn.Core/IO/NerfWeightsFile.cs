@@ -307,16 +307,10 @@ public static class NerfWeightsFile
             tensors.Add(t);
             dict[name] = t;
         }
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        try
-        {
-            TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(tmp, dict);
-            File.Move(tmp, path, overwrite: true);
-        }
+        try { AtomicFile.Write(path, tmp => TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(tmp, dict)); }
         finally
         {
             foreach (var t in tensors) t.Dispose();
-            if (File.Exists(tmp)) File.Delete(tmp);
         }
     }
 }

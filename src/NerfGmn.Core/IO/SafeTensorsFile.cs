@@ -114,9 +114,11 @@ public static class SafeTensorsFile
     /// <summary>Writes atomically (temporary file, then rename).</summary>
     public static void Write(string path, IReadOnlyDictionary<string, SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write)) Write(fs, tensors, metadata);
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.Write(path, tmp =>
+        {
+            using var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write);
+            Write(fs, tensors, metadata);
+        });
     }
 
     /// <summary>The file's bytes in memory (e.g. to embed an encoder inside a model zip).</summary>

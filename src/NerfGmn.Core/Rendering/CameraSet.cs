@@ -59,9 +59,7 @@ public sealed class CameraSet
                 transform_matrix = Enumerable.Range(0, 4).Select(r => f.CameraToWorld.Skip(4 * r).Take(4).ToArray()).ToArray(),
             }).ToArray(),
         };
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        File.WriteAllText(tmp, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, IndentSize = 4 }));
-        File.Move(tmp, path, overwrite: true);
+        IO.AtomicFile.Write(path, tmp => File.WriteAllText(tmp, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, IndentSize = 4 })));
     }
 
     /// <summary>Focal length in pixels for an image <paramref name="width"/> wide.</summary>

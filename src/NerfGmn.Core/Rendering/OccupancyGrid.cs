@@ -96,9 +96,7 @@ public sealed class OccupancyGrid
         using var binary = tensor(Occupied).reshape(Resolution, Resolution, Resolution);
         using var res = full(3, S((float)Resolution)).to_type(ScalarType.Float16);
         var dict = new System.Collections.Hashtable { ["_roi_aabb"] = roi, ["_binary"] = binary, ["resolution"] = res };
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(tmp, dict);
-        File.Move(tmp, path, overwrite: true);
+        IO.AtomicFile.Write(path, tmp => TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(tmp, dict));
     }
 
     public static OccupancyGrid Load(string path)

@@ -82,9 +82,7 @@ public sealed class RgbaImage
         System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        using (var fs = File.Create(tmp)) data.SaveTo(fs);
-        File.Move(tmp, path, overwrite: true);
+        IO.AtomicFile.Write(path, tmp => { using var fs = File.Create(tmp); data.SaveTo(fs); });
     }
 
     /// <summary>Peak signal-to-noise ratio in dB of two images in [0, 1].</summary>

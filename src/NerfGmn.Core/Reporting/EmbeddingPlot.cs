@@ -38,8 +38,6 @@ public static class EmbeddingPlot
         plot.XLabel("PC 1");
         plot.YLabel("PC 2");
         plot.ShowLegend(Edge.Right);
-        string tmp = pngPath + ".tmp-" + Environment.ProcessId + ".png";
-        plot.SavePng(tmp, 1100, 750);
-        File.Move(tmp, pngPath, overwrite: true);
+        IO.AtomicFile.Write(pngPath, tmp => plot.SavePng(tmp, 1100, 750), ".png");
     }
 }

@@ -29,9 +29,7 @@ public static class RetrievalStrip
         }
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        string tmp = pngPath + ".tmp-" + Environment.ProcessId;
-        using (var fs = File.Create(tmp)) data.SaveTo(fs);
-        File.Move(tmp, pngPath, overwrite: true);
+        IO.AtomicFile.Write(pngPath, tmp => { using var fs = File.Create(tmp); data.SaveTo(fs); });
     }
 
     static void Cell(SKCanvas canvas, SKFont font, SKPaint text, string imagePath, string caption, int x, int y, int size, SKColor frame)

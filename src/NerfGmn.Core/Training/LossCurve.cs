@@ -49,8 +49,6 @@ public static class LossCurve
         plot.YLabel("loss");
         // Losses fall, so the upper right is where the curves are least likely to be.
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        string tmp = pngPath + ".tmp-" + Environment.ProcessId + ".png";
-        plot.SavePng(tmp, 900, 500);
-        File.Move(tmp, pngPath, overwrite: true);
+        IO.AtomicFile.Write(pngPath, tmp => plot.SavePng(tmp, 900, 500), ".png");
     }
 }

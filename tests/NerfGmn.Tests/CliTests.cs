@@ -72,6 +72,20 @@ public class CliTests
     }
 
     [TestMethod]
+    public void ConvertWritesTheFormatItsNameSaysAndRefusesAContradiction()
+    {
+        using var dir = TestPaths.NewTempDir();
+        Assert.AreEqual(0, RunWithErrors("convert", TestPaths.Fixture("tri.pth"), "--out", dir.File("w.pth")).Exit);
+        // A .pth name gets the torch.save zip (starts "PK"), not safetensors.
+        var head = File.ReadAllBytes(dir.File("w.pth"))[..2];
+        CollectionAssert.AreEqual(new byte[] { 0x50, 0x4B }, head);
+        var (exit, _, error) = RunWithErrors("convert", TestPaths.Fixture("mlp.pth"), "--out", dir.File("w2.pth"), "--format", "native");
+        Assert.AreEqual(2, exit);
+        StringAssert.Contains(error, "contradicts the --out name");
+        Assert.IsFalse(File.Exists(dir.File("w2.pth")));
+    }
+
+    [TestMethod]
     public void WrappedErrorsAreUnwrappedNativeBacktracesCutAndFaultsExitOne()
     {
         string Capture(Func<int> run, out int exit)

@@ -181,6 +181,19 @@ public class WeightFileTests
     }
 
     [TestMethod]
+    public void APickleWhoseRootIsNoneIsRejectedByName()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string path = dir.File("none.pth");
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            using (var s = zip.CreateEntry("archive/data.pkl").Open()) s.Write([0x80, 0x02, (byte)'N', (byte)'.']);   // pickle.dumps(None, 2)
+            using (var s = new StreamWriter(zip.CreateEntry("archive/version").Open())) s.Write("3\n");
+        }
+        StringAssert.Contains(ReadError(path), "root object is None");
+    }
+
+    [TestMethod]
     public void TruncatedSafetensorsAreRejected()
     {
         using var dir = TestPaths.NewTempDir();

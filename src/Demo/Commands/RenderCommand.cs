@@ -30,6 +30,10 @@ static class RenderCommand
             int px = p.GetValue(size);
             if (px < 1 || px > 8192) throw new ArgumentException($"--size {px} must be in 1..8192");
             var bg = ParseBackground(p.GetValue(background)!);
+            // The reference is checked before anything is rendered or written.
+            var referenceImage = p.GetValue(psnrAgainst) is { } reference ? RgbaImage.Load(reference) : null;
+            if (referenceImage is { } im && (im.Width != px || im.Height != px))
+                throw new ArgumentException($"--psnr-against image is {im.Width}×{im.Height}, the render would be {px}×{px} (use --size {im.Width})");
             using var field = new RadianceField(w);
             var sw = Stopwatch.StartNew();
             float[] rgb;
@@ -42,13 +46,7 @@ static class RenderCommand
             string outPath = p.GetValue(output)!;
             RgbaImage.SaveRgb(outPath, rgb, px, px);
             AnsiConsole.MarkupLineInterpolated($"[grey]{px}×{px} in {sw.Elapsed.TotalSeconds:F2} s → {outPath}[/]");
-            if (p.GetValue(psnrAgainst) is { } reference)
-            {
-                var img = RgbaImage.Load(reference);
-                if (img.Width != px || img.Height != px)
-                    throw new ArgumentException($"--psnr-against image is {img.Width}×{img.Height}, the render is {px}×{px} (use --size {img.Width})");
-                Console.WriteLine($"PSNR {RgbaImage.Psnr(rgb, img.CompositeOn(bg)):F2}");
-            }
+            if (referenceImage is not null) Console.WriteLine($"PSNR {RgbaImage.Psnr(rgb, referenceImage.CompositeOn(bg)):F2}");
             return 0;
         });
         return cmd;

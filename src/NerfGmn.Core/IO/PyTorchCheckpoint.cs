@@ -65,6 +65,8 @@ public static class PyTorchCheckpoint
             throw new NerfFormatException(path, $"corrupt tensor data in the checkpoint ({e.Message})", e);
         }
 
+        // A pickle whose root is None unpickles to no table at all.
+        if (table is null) throw new NerfFormatException(path, "the checkpoint's root object is None, not a state dict of tensors");
         var result = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in table)
         {

@@ -52,6 +52,19 @@ static class MLNetTestData
     public static string Outputs(IDataView input, IDataView scored) =>
         Demo.Commands.PredictCommand.Rows(scored, Demo.Commands.PredictCommand.OutputColumns(input.Schema, scored.Schema)).ToJsonString();
 
+    /// <summary>Runs <c>nerfgmn</c> with <paramref name="args"/> in a fresh process: exit code, stdout, stderr.</summary>
+    public static (int Exit, string Output, string Error) RunApp(IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(System.IO.Path.Combine(AppContext.BaseDirectory, "nerfgmn.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout, stderr.Result);
+    }
+
     /// <summary>Runs <c>nerfgmn predict</c> on a saved model in a fresh process and returns its JSON rows.</summary>
     public static string PredictInChildProcess(string modelZip, string pathColumn, IEnumerable<string> files)
     {

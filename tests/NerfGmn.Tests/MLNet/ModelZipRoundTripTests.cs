@@ -52,6 +52,29 @@ public class ModelZipRoundTripTests
     }
 
     [TestMethod]
+    public void PredictNamesAMissingNerfOrABadModelInOneLineWithExitTwo()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string zip = dir.File("embedding.zip"), json = dir.File("out.json");
+        _ml.Model.Save(_embedding, _train.Schema, zip);
+        string missing = dir.File("missing.pth");
+        // ML.NET's cursor wraps the row's NerfFormatException; the CLI reports the cause.
+        var (exit, _, error) = MLNetTestData.RunApp(["predict", "--model", zip, "--column", "Path", "--json", json, _queryRows[0].Path, missing]);
+        Assert.AreEqual(2, exit, error);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.AreEqual(1, lines.Length, error);
+        StringAssert.StartsWith(lines[0], "error: ");
+        StringAssert.Contains(lines[0], "missing.pth");
+        Assert.IsFalse(File.Exists(json), "no output for a failed run");
+
+        File.WriteAllText(dir.File("not-a-model.zip"), "this is not a zip");
+        (exit, _, error) = MLNetTestData.RunApp(["predict", "--model", dir.File("not-a-model.zip"), "--column", "Path", _queryRows[0].Path]);
+        Assert.AreEqual(2, exit, error);
+        Assert.AreEqual(1, error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, error);
+        StringAssert.Contains(error, "not-a-model.zip");
+    }
+
+    [TestMethod]
     public void PaperHeadAndNearestNeighborsRoundTrip()
     {
         var head = _ml.MulticlassClassification.Trainers.NerfClassifierHead(new NerfClassifierHeadOptions

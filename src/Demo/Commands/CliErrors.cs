@@ -26,7 +26,8 @@ public static class CliErrors
             bool input = IsInputError(cause);
             // Written straight to the stream: a console library would wrap it at the terminal's width.
             error.WriteLine($"error: {OneLine(cause.Message)}");
-            if (!input) error.WriteLine($"(an internal fault, {cause.GetType().Name}: please report it with the command line that caused it)");
+            if (!input) error.WriteLine($"(an internal fault, {cause.GetType().Name}: please report it with the command line that caused it; NERFGMN_TRACE=1 prints the stack)");
+            if (Environment.GetEnvironmentVariable("NERFGMN_TRACE") == "1") error.WriteLine(e.ToString());
             return input ? 2 : 1;
         }
     }

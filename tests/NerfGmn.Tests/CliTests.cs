@@ -8,7 +8,11 @@ namespace NerfGmn.Tests;
 [DoNotParallelize]   // redirects Console
 public class CliTests
 {
-    static (int Exit, string Output) Run(params string[] args) => RunWithErrors(args) is var r ? (r.Exit, r.Output) : default;
+    static (int Exit, string Output) Run(params string[] args)
+    {
+        var (exit, output, _) = RunWithErrors(args);
+        return (exit, output);
+    }
 
     /// <summary>Runs the app; returns its exit code, stdout and stderr.</summary>
     static (int Exit, string Output, string Error) RunWithErrors(params string[] args)

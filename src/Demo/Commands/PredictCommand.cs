@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using NerfGmn.MLNet;
 using Spectre.Console;
 
 namespace NerfGmn.Demo.Commands;
@@ -25,15 +26,7 @@ public static class PredictCommand
         {
             var ml = new MLContext(seed: 0);
             string modelPath = p.GetValue(model)!;
-            if (!File.Exists(modelPath)) throw new FileNotFoundException($"model '{modelPath}' not found");
-            ITransformer transformer;
-            DataViewSchema inputSchema;
-            // ML.NET's messages for a file that is no model zip ("Failed to open a zip archive") do not name the file.
-            try { transformer = ml.Model.Load(modelPath, out inputSchema); }
-            catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or IOException)
-            {
-                throw new NerfFormatException(modelPath, $"not an ML.NET model zip ({CliErrors.OneLine(CliErrors.Cause(e).Message)})", e);
-            }
+            var transformer = ml.Model.LoadNerfModel(modelPath, out var inputSchema);
             var input = Input(ml, inputSchema, p.GetValue(files)!, p.GetValue(column));
             var output = transformer.Transform(input);
             var outputs = OutputColumns(inputSchema, output.Schema);

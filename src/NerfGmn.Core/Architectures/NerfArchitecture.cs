@@ -55,6 +55,54 @@ public sealed record NerfArchitecture
         _ => Encoding.OutputDims ?? 0,
     };
 
+    /// <summary>
+    /// Checks every size against <see cref="IO.InputLimits"/> with 64-bit arithmetic, before anything derived from the
+    /// descriptor (table sizes, weights, graphs) is computed or allocated.
+    /// </summary>
+    public NerfArchitecture CheckLimits(string? source = null)
+    {
+        void Fail(string problem) => throw new NerfFormatException(source, $"architecture '{Name}': {problem}");
+        static bool Within(long v, long max) => v >= 0 && v <= max;
+        const int maxWidth = IO.InputLimits.MaxLayerWidth;
+
+        if (LinearLayers is { } given)
+        {
+            if (given.Length > IO.InputLimits.MaxLayers) Fail($"{given.Length} linear layers (limit {IO.InputLimits.MaxLayers})");
+            if (given.Any(l => l is not { Length: 2 })) Fail("every linear_layers entry must be [out, in]");
+        }
+        if (Hidden is null || Hidden.Length > IO.InputLimits.MaxLayers) Fail($"hidden must list at most {IO.InputLimits.MaxLayers} widths");
+        var widths = (LinearLayers ?? []).SelectMany(l => l).Concat(Hidden!).Append(InputDim).Append(Outputs)
+            .Append(Encoding.OutputDims ?? 0).Append(Hash?.PaddedFeatures ?? 0);
+        if (widths.Any(w => !Within(w, maxWidth))) Fail($"a layer width outside 0..{maxWidth}");
+        if (Encoding.NFrequencies is < 0 or > 64 || Encoding.InputDims is < 0 or > 16) Fail("encoding n_frequencies must be 0..64 and input_dims 0..16");
+
+        long parameters = 0;
+        try
+        {
+            foreach (var (o, i) in Layers()) parameters = checked(parameters + (long)o * i + (Bias ? o : 0));
+            if (Triplane is { } t)
+            {
+                if (!Within(t.Resolution, IO.InputLimits.MaxTriplaneResolution) || !Within(t.Channels, IO.InputLimits.MaxGridChannels))
+                    Fail($"tri-plane resolution {t.Resolution} or channels {t.Channels} beyond the limits ({IO.InputLimits.MaxTriplaneResolution}, {IO.InputLimits.MaxGridChannels})");
+                parameters = checked(parameters + 3L * t.Resolution * t.Resolution * t.Channels);
+            }
+            if (Hash is { } h)
+            {
+                if (!Within(h.Levels, IO.InputLimits.MaxHashLevels) || !Within(h.Features, IO.InputLimits.MaxGridChannels)
+                    || h.Log2Table is < 0 or > 30 || !Within(h.BaseResolution, 1 << 20) || !Within(h.MaxResolution, 1 << 20))
+                    Fail($"hash grid levels {h.Levels}, features {h.Features}, log2_table {h.Log2Table} or resolutions {h.BaseResolution}..{h.MaxResolution} beyond the limits");
+                if (h.TableSizes is { } sizes && (sizes.Length > IO.InputLimits.MaxHashLevels || sizes.Any(z => z < 0)))
+                    Fail("hash table_sizes must list at most one non-negative size per level");
+                long entries = h.TableSizes is { } ts ? ts.Sum(z => (long)z) : (long)h.Levels << h.Log2Table;
+                parameters = checked(parameters + entries * h.Features);
+            }
+        }
+        catch (OverflowException) { parameters = long.MaxValue; }
+        if (parameters > IO.InputLimits.MaxNerfParameters)
+            Fail($"{(parameters == long.MaxValue ? "more than 2^63" : parameters.ToString("N0"))} parameters (limit {IO.InputLimits.MaxNerfParameters:N0})");
+        return this;
+    }
+
     /// <summary>Checks internal consistency; throws <see cref="NerfFormatException"/> naming the problem.</summary>
     public NerfArchitecture Validate(string? source = null)
     {
@@ -133,12 +181,13 @@ public sealed record NerfArchitecture
             throw new NerfFormatException(source, $"invalid architecture JSON: {e.Message}", e);
         }
         if (arch is null) throw new NerfFormatException(source, "architecture JSON is null");
-        return arch.Normalize().Validate(source);
+        return arch.CheckLimits(source).Normalize().Validate(source);
     }
 
     public static NerfArchitecture Load(string path)
     {
         if (!System.IO.File.Exists(path)) throw new NerfFormatException(path, "architecture file not found");
+        IO.InputLimits.CheckFileSize(path, IO.InputLimits.MaxMetadataBytes, "architecture file");
         return FromJson(System.IO.File.ReadAllText(path), path);
     }
 

@@ -85,8 +85,20 @@ public static class EncoderCheckpoint
     {
         if (!contents.Metadata.TryGetValue("format", out var f) || f != Format)
             throw new NerfFormatException(path, $"not a NerfGmn encoder file (format '{f ?? "none"}', expected {Format})");
-        var options = JsonSerializer.Deserialize<GmnOptions>(contents.Metadata["gmn"]) ?? GmnOptions.Paper;
-        var layout = Enum.Parse<TriplanePositionLayout>(contents.Metadata.GetValueOrDefault("triplane_layout", "reference"), ignoreCase: true);
+        GmnOptions options;
+        TriplanePositionLayout layout;
+        try
+        {
+            options = JsonSerializer.Deserialize<GmnOptions>(contents.Metadata.GetValueOrDefault("gmn") ?? throw new NerfFormatException(path, "the encoder file has no 'gmn' options in its metadata"))
+                      ?? GmnOptions.Paper;
+            options.Validate();
+            if (!Enum.TryParse(contents.Metadata.GetValueOrDefault("triplane_layout", "reference"), ignoreCase: true, out layout))
+                throw new NerfFormatException(path, $"unknown triplane_layout '{contents.Metadata["triplane_layout"]}'");
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw new NerfFormatException(path, $"the encoder's options are invalid: {e.Message}", e);
+        }
         var encoder = new GraphMetaNetwork(options);
         var stats = contents.Tensors.Where(kv => kv.Key.StartsWith(StatisticsPrefix, StringComparison.Ordinal)).ToList();
         if (stats.Count > 0)

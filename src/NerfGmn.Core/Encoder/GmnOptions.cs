@@ -66,6 +66,9 @@ public sealed record GmnOptions
 
     public static readonly GmnOptions Paper = new();
 
+    /// <summary>Largest sizes accepted (the paper's are 128, 1024 and 4).</summary>
+    public const int MaxHiddenDim = 1024, MaxOutputDim = 16384, MaxLayers = 32;
+
     public void Validate()
     {
         if (OutputNeurons < 1) throw new ArgumentException($"OutputNeurons must be positive, got {OutputNeurons}");
@@ -74,6 +77,12 @@ public sealed record GmnOptions
         if (!(ValueEncoderScale > 0)) throw new ArgumentException($"ValueEncoderScale must be positive, got {ValueEncoderScale}");
         if (HiddenDim < 1 || OutputDim < 1 || Layers < 1 || NodeTypes < 1 || EdgeTypes < 1)
             throw new ArgumentException($"invalid GMN size: d={HiddenDim}, out={OutputDim}, layers={Layers}");
+        // Upper bounds keep a hostile encoder file from asking for terabytes before its tensors are compared.
+        if (HiddenDim > MaxHiddenDim || OutputDim > MaxOutputDim || Layers > MaxLayers || NodeTypes > 1024 || EdgeTypes > 1024
+            || ProbePoints > 4096 || OutputNeurons > 1024)
+            throw new ArgumentException($"GMN size beyond the limits (d ≤ {MaxHiddenDim}, out ≤ {MaxOutputDim}, layers ≤ {MaxLayers}, "
+                                        + $"probes ≤ 4096, output neurons ≤ 1024): d={HiddenDim}, out={OutputDim}, layers={Layers}, "
+                                        + $"probes={ProbePoints}, output neurons={OutputNeurons}");
     }
 }
 

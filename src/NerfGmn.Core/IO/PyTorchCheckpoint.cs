@@ -13,7 +13,8 @@ public sealed record SparseCooTensor(Tensor Indices, Tensor Values, long[] Size)
 /// Reads <c>torch.save</c> zip checkpoints that hold a flat dictionary of tensors (state dicts, occupancy grids).
 /// Built on TorchSharp.PyBridge's unpickler, extended with the constructors torch uses for sparse COO tensors
 /// (<c>grid.pth</c>) and <c>torch.Size</c>. The unpickler never runs code: any global it does not know comes back as
-/// a generic class dictionary or fails, and everything but tensors is rejected here.
+/// a generic class dictionary or fails, and everything but tensors is rejected here. Every size in the pickle is
+/// checked first (<see cref="StateDictPickleCheck"/>), because the unpickler allocates whatever a file declares.
 /// </summary>
 public static class PyTorchCheckpoint
 {
@@ -49,6 +50,9 @@ public static class PyTorchCheckpoint
             stream.ReadExactly(magic);
             if (magic[0] != 0x50 || magic[1] != 0x4B)
                 throw new NerfFormatException(path, "not a PyTorch zip checkpoint (legacy torch.save format or another file type)");
+            stream.Position = 0;
+            using (var archive = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true))
+                StateDictPickleCheck.Check(archive, path);
             stream.Position = 0;
             table = PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: false, skipTensorRead: false);
         }

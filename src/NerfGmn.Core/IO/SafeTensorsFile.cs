@@ -55,6 +55,7 @@ public static class SafeTensorsFile
     public static Contents Read(string path)
     {
         if (!File.Exists(path)) throw new NerfFormatException(path, "file not found");
+        InputLimits.CheckFileSize(path, InputLimits.MaxFileBytes, "safetensors file");
         return Read(File.ReadAllBytes(path), path);
     }
 
@@ -63,7 +64,7 @@ public static class SafeTensorsFile
         void Fail(string problem) => throw new NerfFormatException(nameForErrors, problem);
         if (bytes.Length < 8) Fail("file is too short to be safetensors (truncated?)");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLength > (ulong)(bytes.Length - 8) || headerLength > 100_000_000)
+        if (headerLength > (ulong)(bytes.Length - 8) || headerLength > InputLimits.MaxMetadataBytes)
             Fail($"safetensors header length {headerLength} exceeds the file size {bytes.Length} (truncated or not safetensors)");
         JsonObject header;
         try
@@ -83,8 +84,10 @@ public static class SafeTensorsFile
         {
             if (name == "__metadata__")
             {
-                if (node is JsonObject meta)
-                    foreach (var (k, v) in meta) metadata[k] = v?.GetValue<string>() ?? "";
+                if (node is not JsonObject meta) Fail("__metadata__ is not an object of strings");
+                foreach (var (k, v) in (JsonObject)node!)
+                    metadata[k] = v is JsonValue value && value.TryGetValue<string>(out var text) ? text
+                        : throw new NerfFormatException(nameForErrors, $"__metadata__ entry '{k}' is not a string");
                 continue;
             }
             try
@@ -96,10 +99,12 @@ public static class SafeTensorsFile
                 if (!ElementSizes.TryGetValue(dtype, out int size)) Fail($"tensor '{name}' has unsupported dtype {dtype}");
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
                     Fail($"tensor '{name}' data [{string.Join(", ", offsets)}] lies outside the {dataLength} data bytes (truncated?)");
+                if (shape.Length > InputLimits.MaxTensorDims) Fail($"tensor '{name}' has {shape.Length} dimensions (limit {InputLimits.MaxTensorDims})");
                 if (shape.Any(s => s < 0)) Fail($"tensor '{name}' has a negative dimension");
-                long count = shape.Aggregate(1L, (a, b) => a * b);
-                if (count * size != offsets[1] - offsets[0])
-                    Fail($"tensor '{name}' of shape [{string.Join(", ", shape)}] {dtype} needs {count * size} bytes, the file gives {offsets[1] - offsets[0]}");
+                long? count = InputLimits.ElementCount(shape);
+                long? need = count is null ? null : InputLimits.Bytes(count.Value, size);
+                if (need != offsets[1] - offsets[0])
+                    Fail($"tensor '{name}' of shape [{string.Join(", ", shape)}] {dtype} needs {need?.ToString() ?? "more than 2^63"} bytes, the file gives {offsets[1] - offsets[0]}");
                 var data = bytes.AsSpan((int)(dataStart + offsets[0]), (int)(offsets[1] - offsets[0])).ToArray();
                 tensors[name] = new SafeTensor(dtype, shape, data);
             }

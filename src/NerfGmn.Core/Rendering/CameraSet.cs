@@ -25,16 +25,21 @@ public sealed class CameraSet
     public static CameraSet Load(string path)
     {
         if (!File.Exists(path)) throw new NerfFormatException(path, "file not found");
+        IO.InputLimits.CheckFileSize(path, IO.InputLimits.MaxMetadataBytes, "camera file");
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             var root = doc.RootElement;
             double angle = root.GetProperty("camera_angle_x").GetDouble();
+            if (!(angle > 0 && angle < Math.PI)) throw new NerfFormatException(path, $"camera_angle_x {angle} is not an angle in (0, π) radians");
             var frames = new List<CameraFrame>();
             foreach (var f in root.GetProperty("frames").EnumerateArray())
             {
-                var m = f.GetProperty("transform_matrix").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetDouble())).ToArray();
+                if (frames.Count == IO.InputLimits.MaxCameraFrames)
+                    throw new NerfFormatException(path, $"more than {IO.InputLimits.MaxCameraFrames} frames");
+                var m = f.GetProperty("transform_matrix").EnumerateArray().Take(5).SelectMany(r => r.EnumerateArray().Take(5).Select(v => v.GetDouble())).ToArray();
                 if (m.Length != 16) throw new NerfFormatException(path, $"frame {frames.Count}: transform_matrix must be 4×4");
+                if (!m.All(double.IsFinite)) throw new NerfFormatException(path, $"frame {frames.Count}: transform_matrix has a non-finite value");
                 frames.Add(new CameraFrame(f.TryGetProperty("file_path", out var fp) ? fp.GetString() ?? "" : "", m));
             }
             if (frames.Count == 0) throw new NerfFormatException(path, "no frames");

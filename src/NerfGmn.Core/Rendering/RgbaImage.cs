@@ -19,6 +19,10 @@ public sealed class RgbaImage
     {
         if (!File.Exists(path)) throw new NerfFormatException(path, "image not found");
         using var codec = SKCodec.Create(path) ?? throw new NerfFormatException(path, "not a readable image");
+        // The header's size is checked before the pixel buffer is allocated.
+        long pixels = (long)codec.Info.Width * codec.Info.Height;
+        if (codec.Info.Width <= 0 || codec.Info.Height <= 0 || pixels > IO.InputLimits.MaxImagePixels)
+            throw new NerfFormatException(path, $"image of {codec.Info.Width}×{codec.Info.Height} pixels is empty or beyond the limit of {IO.InputLimits.MaxImagePixels:N0} pixels");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var bitmap = new SKBitmap(info);
         var result = codec.GetPixels(info, bitmap.GetPixels());

@@ -16,7 +16,7 @@ public abstract class LoweredTransformer : ITransformer, ICanSaveModel
     public bool IsRowToRowMapper => Chain.IsRowToRowMapper;
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Chain.GetOutputSchema(inputSchema);
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => Chain.GetRowToRowMapper(inputSchema);
-    public IDataView Transform(IDataView input) => Chain.Transform(input);
+    public IDataView Transform(IDataView input) => new TypedErrorView(Chain.Transform(input));
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)Chain).Save(ctx);
 }

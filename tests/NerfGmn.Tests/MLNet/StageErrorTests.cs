@@ -64,6 +64,55 @@ public class StageErrorTests
         }
     }
 
+    public sealed class Prediction
+    {
+        [VectorType(NerfEmbeddingMapping.Dimension)] public float[] Features = [];
+    }
+
+    [TestMethod]
+    public void EveryWayOfRunningTheStageRaisesTheTypedErrorNamingTheFile()
+    {
+        var ml = new MLContext(seed: 0);
+        using var dir = TestPaths.NewTempDir();
+        string missing = dir.File("missing.pth");
+        var good = Rows("train", "mlp")[0];
+        var data = ml.Data.LoadFromEnumerable(new[] { good, new NerfRow { Path = missing, Label = "chair", Object = "x" } });
+        var model = ml.Transforms.NerfEmbedding("Features", "Path", Options).Fit(data);
+        ml.Model.Save(model, data.Schema, dir.File("m.zip"));
+        var loaded = ml.Model.LoadNerfModel(dir.File("m.zip"), out _);
+
+        void Expect(Action run, string how)
+        {
+            try { run(); }
+            catch (NerfFormatException e) { Assert.AreEqual(missing, e.FilePath, how); StringAssert.Contains(e.Message, "file not found", how); return; }
+            catch (Exception e) { Assert.Fail($"{how}: {e.GetType().Name} instead of NerfFormatException: {e.Message}"); }
+            Assert.Fail($"{how}: no error");
+        }
+        Expect(() => Consume(model.Transform(data)), "Transform + cursor");
+        Expect(() => Consume(loaded.Transform(data)), "loaded model, Transform + cursor");
+        Expect(() => ml.Data.CreateEnumerable<Prediction>(loaded.Transform(data), reuseRowObject: false).ToList(), "CreateEnumerable");
+        Expect(() => ml.Model.CreatePredictionEngine<NerfRow, Prediction>(loaded).Predict(new NerfRow { Path = missing }), "PredictionEngine");
+        Expect(() => ml.Data.EmbedNerfs(data, "Features", "Path", Options), "EmbedNerfs");
+    }
+
+    [TestMethod]
+    public void AModelFileThatIsNotAModelZipIsAClearError()
+    {
+        var ml = new MLContext(seed: 0);
+        using var dir = TestPaths.NewTempDir();
+        File.WriteAllText(dir.File("text.zip"), "not a zip");
+        var good = Rows("train", "mlp").Take(1).ToArray();
+        var data = ml.Data.LoadFromEnumerable(good);
+        ml.Model.Save(ml.Transforms.NerfEmbedding("Features", "Path", Options).Fit(data), data.Schema, dir.File("m.zip"));
+        var bytes = File.ReadAllBytes(dir.File("m.zip"));
+        File.WriteAllBytes(dir.File("cut.zip"), bytes[..(bytes.Length / 2)]);
+        foreach (var name in new[] { "text.zip", "cut.zip", "absent.zip" })
+        {
+            var e = Assert.ThrowsExactly<NerfFormatException>(() => ml.Model.LoadNerfModel(dir.File(name), out _), name);
+            Assert.AreEqual(dir.File(name), e.FilePath);
+        }
+    }
+
     [TestMethod]
     public void NanPolicyAndDescriptorOverrideTravelInTheSavedModel()
     {

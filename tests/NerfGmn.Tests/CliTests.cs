@@ -76,6 +76,48 @@ public class CliTests
     }
 
     [TestMethod]
+    public void HostileInputsToEveryCommandAreOneLineExitTwoAndWriteNothing()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string inputs = Path.Combine(dir.Path, "in"), outputs = Path.Combine(dir.Path, "out");
+        Directory.CreateDirectory(inputs);
+        Directory.CreateDirectory(outputs);
+        string In(string name, byte[] bytes) { string p = Path.Combine(inputs, name); File.WriteAllBytes(p, bytes); return p; }
+        var pth = File.ReadAllBytes(TestPaths.Fixture("mlp.pth"));
+        var entries = Fuzz.Mutations.ReadZip(pth);
+        // A pickle that declares a 2 GB string: {'<2 GB key>': ...}.
+        byte[] bigString = [0x80, 0x02, (byte)'}', (byte)'X', .. BitConverter.GetBytes(int.MaxValue), .. "abc"u8.ToArray()];
+        string truncated = In("truncated.pth", pth[..(pth.Length / 3)]);
+        string huge = In("huge.pth", Fuzz.Mutations.WriteZip(entries.Select(e => e.Name.EndsWith("data.pkl") ? (e.Name, bigString) : e)));
+        string arch = In("huge.arch.json", "{\"family\":\"triplane\",\"triplane\":{\"resolution\":1000000,\"channels\":16},\"hidden\":[64],\"outputs\":16}"u8.ToArray());
+        string cams = In("cams.json", "{\"camera_angle_x\":0.7,\"frames\":[{\"transform_matrix\":[[1e999,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]}]}"u8.ToArray());
+        string model = In("model.zip", "PK not really a zip"u8.ToArray());
+        string Out(string name) => Path.Combine(outputs, name);
+        var cases = new (string Names, string[] Args)[]
+        {
+            ("truncated.pth", ["convert", truncated, "--out", Out("a.safetensors")]),
+            ("huge.pth", ["graph", huge, "--out", Out("g.safetensors")]),
+            ("huge.pth", ["describe", huge]),
+            ("huge.arch.json", ["graph", TestPaths.Fixture("tri.pth"), "--arch", arch, "--out", Out("g2.safetensors")]),
+            ("cams.json", ["render", TestPaths.Fixture("mlp.pth"), "--transforms", cams, "--out", Out("r.png"), "--size", "8"]),
+            ("model.zip", ["predict", "--model", model, TestPaths.Fixture("mlp.pth"), "--json", Out("p.json")]),
+            ("truncated.pth", ["embed", truncated, "--encoder", TestPaths.Fixture("gmn_encoder_seed0.pth"), "--out", Out("e.safetensors")]),
+            ("train.txt", ["train", "--data", inputs, "--out", Out("run")]),
+        };
+        foreach (var (name, args) in cases)
+        {
+            var (exit, _, error) = RunWithErrors(args);
+            string what = string.Join(' ', args.Take(2).Select(Path.GetFileName));
+            Assert.AreEqual(2, exit, $"{what}: {error}");
+            var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.AreEqual(1, lines.Length, $"{what}: {error}");
+            StringAssert.StartsWith(lines[0], "error: ", what);
+            StringAssert.Contains(lines[0], name, what);
+            Assert.AreEqual(0, Directory.GetFileSystemEntries(outputs).Length, $"{what} left {string.Join(", ", Directory.GetFileSystemEntries(outputs))}");
+        }
+    }
+
+    [TestMethod]
     public void ConvertWritesTheFormatItsNameSaysAndRefusesAContradiction()
     {
         using var dir = TestPaths.NewTempDir();

@@ -30,10 +30,15 @@ public sealed class DatasetLayout(string root)
     {
         string path = SplitFile(split);
         if (!File.Exists(path)) throw new NerfFormatException(path, "split file not found");
-        return File.ReadAllLines(path).Where(l => l.Trim().Length > 0).Select(l =>
+        IO.InputLimits.CheckFileSize(path, IO.InputLimits.MaxMetadataBytes, "split file");
+        // Names become folder names: '..', separators and invalid characters would read outside the dataset.
+        static bool IsName(string s) => s.Length > 0 && s is not ("." or "..") && s.IndexOfAny(Path.GetInvalidFileNameChars()) < 0 && !s.Contains('\\');
+        return File.ReadAllLines(path).Select((l, i) => (l, i)).Where(x => x.l.Trim().Length > 0).Select(x =>
         {
+            var (l, i) = x;
             var parts = l.Trim().Split('/');
-            if (parts.Length != 2) throw new NerfFormatException(path, $"line '{l}' is not <class>/<object>");
+            if (parts.Length != 2 || !IsName(parts[0]) || !IsName(parts[1]))
+                throw new NerfFormatException(path, $"line {i + 1} '{(l.Length > 80 ? l[..80] + "…" : l)}' is not <class>/<object>");
             return (parts[0], parts[1]);
         }).ToArray();
     }

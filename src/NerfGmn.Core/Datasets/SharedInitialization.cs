@@ -17,8 +17,11 @@ public sealed record SharedInitialization(int Seed)
 
     public string ToJson() => JsonSerializer.Serialize(this);
 
-    public static SharedInitialization FromJson(string json, string source) =>
-        JsonSerializer.Deserialize<SharedInitialization>(json) ?? throw new NerfFormatException(source, "empty shared-initialisation record");
+    public static SharedInitialization FromJson(string json, string source)
+    {
+        try { return JsonSerializer.Deserialize<SharedInitialization>(json) ?? throw new NerfFormatException(source, "empty shared-initialisation record"); }
+        catch (JsonException e) { throw new NerfFormatException(source, $"invalid shared-initialisation record: {e.Message}", e); }
+    }
 
     /// <summary>
     /// The shared initialisation of a dataset (its <c>build.json</c>); null when its NeRFs were fitted each from their
@@ -28,11 +31,17 @@ public sealed record SharedInitialization(int Seed)
     {
         string path = Path.Combine(root, "build.json");
         if (!File.Exists(path)) throw new NerfFormatException(root, "not a dataset built by nerfgmn (no build.json): its initialisation is unknown");
-        JsonObject json;
-        try { json = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new NerfFormatException(path, "empty build settings"); }
-        catch (JsonException e) { throw new NerfFormatException(path, $"not build settings: {e.Message}", e); }
-        // Builds made before shared initialisations existed have no SharedInit field: each NeRF had its own.
-        bool shared = json["SharedInit"]?.GetValue<bool>() ?? false;
-        return shared ? new SharedInitialization(json["Seed"]?.GetValue<int>() ?? 0) : null;
+        IO.InputLimits.CheckFileSize(path, IO.InputLimits.MaxMetadataBytes, "build settings");
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new NerfFormatException(path, "empty build settings");
+            // Builds made before shared initialisations existed have no SharedInit field: each NeRF had its own.
+            bool shared = json["SharedInit"]?.GetValue<bool>() ?? false;
+            return shared ? new SharedInitialization(json["Seed"]?.GetValue<int>() ?? 0) : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new NerfFormatException(path, $"not build settings: {e.Message}", e);
+        }
     }
 }

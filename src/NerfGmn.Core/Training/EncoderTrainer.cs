@@ -60,7 +60,6 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (Options.CenterPerArchitecture && Options.AnchorPerArchitecture)
             throw new ArgumentException("--center and --anchor both remove the architecture's offset; choose one");
         bool rendering = Options.Objective != Objective.Contrastive, contrastive = Options.Objective != Objective.Rendering;
-        Directory.CreateDirectory(Options.Output);
         var train = new TrainingData(Options.Data, "train", exclude: Options.Exclude);
         if (train.Objects.Count == 0) throw new NerfFormatException(Options.Data, "no training NeRFs (train.txt and <arch>/<class>/<object>/nerf_weights.*)");
         // The overfit gate validates on the very objects it trains on.
@@ -73,6 +72,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
             throw new ArgumentException($"{Options.Epochs} epoch(s) × {batchesPerEpoch} batch(es) of {Options.PairsPerBatch} pairs ({train.Objects.Count} training objects) " +
                 "is fewer than the 2 optimiser steps a OneCycle schedule needs; train for more epochs");
         var schedule = new OneCycleSchedule(Options.MaxLearningRate, Options.Epochs * batchesPerEpoch);
+        // Created only once the data and settings are known to be usable: a refused run leaves no folder behind.
+        Directory.CreateDirectory(Options.Output);
 
         manual_seed(Options.Seed);
         using var encoder = new GraphMetaNetwork(Options.Encoder);

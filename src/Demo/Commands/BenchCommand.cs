@@ -89,7 +89,7 @@ static class BenchCommand
     static string Save(string? path, SortedDictionary<string, object> results)
     {
         string json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });
-        if (path is not null) File.WriteAllText(path, json);
+        if (path is not null) NerfGmn.IO.AtomicFile.WriteAllText(path, json);
         return json;
     }
 

@@ -145,7 +145,7 @@ public static class DemoCommand
         if (strip.Count > 0) RetrievalStrip.Write(stripPath, strip);
         timings.Add(("pictures", sw.Elapsed.TotalSeconds));
         string reportPath = Path.Combine(outputDir, "report.md");
-        File.WriteAllText(reportPath, Report(dataRoot, encoderPath, zip, trainRows.Length, search, perArch, recall, timings, total.Elapsed.TotalSeconds, strip.Count > 0));
+        NerfGmn.IO.AtomicFile.WriteAllText(reportPath, Report(dataRoot, encoderPath, zip, trainRows.Length, search, perArch, recall, timings, total.Elapsed.TotalSeconds, strip.Count > 0));
 
         // Compact console summary.
         var table = new Table().Border(TableBorder.Rounded).Title("classification of test NeRFs by the reloaded pipeline")

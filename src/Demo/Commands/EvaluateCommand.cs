@@ -35,7 +35,7 @@ static class EvaluateCommand
             Print(report);
             if (p.GetValue(json) is { } path)
             {
-                File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+                NerfGmn.IO.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
                 AnsiConsole.MarkupLineInterpolated($"report → [green]{path}[/]");
             }
             return 0;

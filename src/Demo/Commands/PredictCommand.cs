@@ -31,7 +31,7 @@ public static class PredictCommand
             var output = transformer.Transform(input);
             var outputs = OutputColumns(inputSchema, output.Schema);
             var rows = Rows(output, outputs);
-            if (p.GetValue(json) is { } jsonPath) File.WriteAllText(jsonPath, rows.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+            if (p.GetValue(json) is { } jsonPath) NerfGmn.IO.AtomicFile.WriteAllText(jsonPath, rows.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
             var table = new Table().AddColumn("file");
             var shown = outputs.Where(c => c.Type is TextDataViewType || c.Type is NumberDataViewType).ToArray();
             foreach (var c in shown) table.AddColumn(c.Name);

@@ -191,7 +191,7 @@ public sealed record NerfArchitecture
         return FromJson(System.IO.File.ReadAllText(path), path);
     }
 
-    public void Save(string path) => System.IO.File.WriteAllText(path, ToJson());
+    public void Save(string path) => IO.AtomicFile.WriteAllText(path, ToJson());
 
     /// <summary>Fills derivable fields (linear_layers, input_dim, hash table sizes) so that every consumer sees them.</summary>
     public NerfArchitecture Normalize()

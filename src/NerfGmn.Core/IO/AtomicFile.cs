@@ -26,4 +26,7 @@ public static class AtomicFile
             if (File.Exists(tmp)) File.Delete(tmp);
         }
     }
+
+    /// <summary>Writes <paramref name="text"/> (UTF-8) whole or not at all.</summary>
+    public static void WriteAllText(string path, string text) => Write(path, tmp => File.WriteAllText(tmp, text));
 }

@@ -171,7 +171,7 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
             // Keep every Linear edge and a fresh random share of the grid/table edges.
             var type = batch.EdgeAttr[.., 2];
             var grid = type.eq(S(EdgeType.Triplanar)).logical_or(type.eq(S(EdgeType.HashGrid)));
-            var keep = grid.logical_not().logical_or(rand(grid.shape[0], generator: generator).lt(S(gridFraction))).nonzero().squeeze(1).to(device);
+            var keep = grid.logical_not().logical_or(rand(grid.shape[0], generator: generator, device: grid.device).lt(S(gridFraction))).nonzero().squeeze(1).to(device);
             var kept = dst.index_select(0, keep);
             order = keep.index_select(0, kept.sort(stable: true).Indices);
         }

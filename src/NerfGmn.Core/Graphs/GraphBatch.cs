@@ -25,7 +25,10 @@ public sealed class GraphBatch : IDisposable
         GraphCount = graphs; NodeCount = nodes; EdgeCount = edges;
     }
 
-    /// <summary>Concatenates in managed memory, then makes one tensor of each (x float32, edge_index int64, edge_attr float32, batch int64).</summary>
+    /// <summary>
+    /// Concatenates in managed memory, then makes one tensor of each (x float32, edge_index int64, edge_attr float32, batch
+    /// int64), on the CPU whatever the default device (the data side), then on <paramref name="device"/> if given.
+    /// </summary>
     public static GraphBatch From(IReadOnlyList<ParameterGraph> graphs, Device? device = null)
     {
         if (graphs.Count == 0) throw new ArgumentException("a batch needs at least one graph", nameof(graphs));
@@ -36,7 +39,7 @@ public sealed class GraphBatch : IDisposable
         var edgeIndex = new List<Tensor>(graphs.Count);
         foreach (var g in graphs)
         {
-            edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount]).Plus(S(offset)));
+            edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount], device: CPU).Plus(S(offset)));
             offset += g.NodeCount;
         }
         // Probe features (if any) follow the three node columns: x is [N, 3 + K].
@@ -44,11 +47,11 @@ public sealed class GraphBatch : IDisposable
         if (graphs.Any(g => g.ProbeCount != k))
             throw new ArgumentException($"graphs of one batch must have the same number of probe features ({string.Join(", ", graphs.Select(g => g.ProbeCount).Distinct())})");
         var x = cat(graphs.Select(g => g.NodeProbes is { } p
-            ? cat([tensor(g.X, [g.NodeCount, 3]).to_type(ScalarType.Float32), tensor(p, [g.NodeCount, k])], 1)
-            : tensor(g.X, [g.NodeCount, 3]).to_type(ScalarType.Float32)).ToArray(), 0);
-        var ea = cat(graphs.Select(g => tensor(g.EdgeAttr, [g.EdgeCount, 6])).ToArray(), 0);
-        var batch = arange(S(graphs.Count), dtype: ScalarType.Int64)
-            .repeat_interleave(tensor(graphs.Select(g => (long)g.NodeCount).ToArray()));
+            ? cat([tensor(g.X, [g.NodeCount, 3], device: CPU).to_type(ScalarType.Float32), tensor(p, [g.NodeCount, k], device: CPU)], 1)
+            : tensor(g.X, [g.NodeCount, 3], device: CPU).to_type(ScalarType.Float32)).ToArray(), 0);
+        var ea = cat(graphs.Select(g => tensor(g.EdgeAttr, [g.EdgeCount, 6], device: CPU)).ToArray(), 0);
+        var batch = arange(S(graphs.Count), dtype: ScalarType.Int64, device: CPU)
+            .repeat_interleave(tensor(graphs.Select(g => (long)g.NodeCount).ToArray(), device: CPU));
         Tensor Place(Tensor t) => (device is null ? t : t.to(device)).MoveToOuterDisposeScope();
         return new GraphBatch(Place(x), Place(cat(edgeIndex, 1)), Place(ea), Place(batch), graphs.Count, n, e);
     }

@@ -263,8 +263,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         double foregroundMse = double.NaN;
         if (contrastive)
         {
-            var idx = arange(S(0), S(zc.shape[0]), S(2));
-            loss = siglip.forward(zc.index_select(0, idx), zc.index_select(0, idx.Plus(S(1))));
+            loss = siglip.Pairs(zc);
         }
         if (rendering)
         {
@@ -332,7 +331,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         var zcAll = contrastive && _centering is not null ? ArchitectureCentering.CentreOnOwnMeans(zAll, allArchs) : zAll;
 
         var nerfs = PairRows(chunks.SelectMany(c => c));
-        var rows = tensor(nerfs.Select(n => rowOf[n]).ToArray());
+        var rows = tensor(nerfs.Select(n => rowOf[n]).ToArray(), device: zAll.device);
         var (z, zc) = (zAll.index_select(0, rows), zcAll.index_select(0, rows));
         var losses = new List<double>(); var mses = new List<double>();
         int row = 0;
@@ -367,8 +366,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
                 var objects = rows.Where(r => r.Arch == a).Select(r => r.Object).Where(o => rowOf.ContainsKey((o, b))).ToList();
                 if (objects.Count < 2) continue;
                 using var scope = NewDisposeScope();
-                var qa = z.index_select(0, tensor(objects.Select(o => rowOf[(o, a)]).ToArray()));
-                var gb = z.index_select(0, tensor(objects.Select(o => rowOf[(o, b)]).ToArray()));
+                var qa = z.index_select(0, tensor(objects.Select(o => rowOf[(o, a)]).ToArray(), device: z.device));
+                var gb = z.index_select(0, tensor(objects.Select(o => rowOf[(o, b)]).ToArray(), device: z.device));
                 result[$"{a}→{b}"] = Retrieval.RetrievalMetrics.PairedRecallAt1(qa, gb);
             }
         return result;
@@ -384,7 +383,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (z.shape[0] % 2 != 0 || z.shape[0] < 4)
             throw new ArgumentException($"{z.shape[0]} rows: need an even number of rows, at least two pairs");
         using var scope = NewDisposeScope();
-        var (a, b) = (z.index_select(0, arange(S(0), S(z.shape[0]), S(2))), z.index_select(0, arange(S(1), S(z.shape[0]), S(2))));
+        var (a, b) = (z.index_select(0, arange(S(0), S(z.shape[0]), S(2), device: z.device)), z.index_select(0, arange(S(1), S(z.shape[0]), S(2), device: z.device)));
         return (Retrieval.RetrievalMetrics.PairedRecallAt1(a, b) + Retrieval.RetrievalMetrics.PairedRecallAt1(b, a)) / 2;
     }
 

@@ -35,4 +35,12 @@ public sealed class SigLipLoss : nn.Module<Tensor, Tensor, Tensor>
         var labels = S(2) * eye(n, dtype: x.dtype, device: x.device) - S(1);
         return -nn.functional.logsigmoid(labels * logits).sum() / S(n);
     }
+
+    /// <summary>The loss of pairs laid out as rows: row 2i (first architecture) against row 2i + 1 (second).</summary>
+    public Tensor Pairs(Tensor z)
+    {
+        using var scope = NewDisposeScope();
+        var first = arange(S(0), S(z.shape[0]), S(2), device: z.device);
+        return forward(z.index_select(0, first), z.index_select(0, first.Plus(S(1)))).MoveToOuterDisposeScope();
+    }
 }

@@ -1,0 +1,81 @@
+using NerfGmn.Encoder;
+using NerfGmn.Graphs;
+using NerfGmn.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Tests;
+
+/// <summary>
+/// Device placement without a GPU. The model and its inputs stay on the CPU while TorchSharp's default device is
+/// PyTorch's <c>meta</c> device (shapes, no data): a tensor the computation creates without naming a device lands on
+/// meta, and the first operation mixing it with the CPU tensors raises or leaves a meta result — exactly the stray
+/// tensor that would break a CUDA run. (The model cannot sit on meta itself: libtorch's C++ build has no meta kernels
+/// for index_select, index_add and sort, which PyTorch registers from Python.)
+/// </summary>
+[TestClass]
+[DoNotParallelize]   // the default device is process-wide
+public class DeviceTests
+{
+    static readonly Device Meta = new(DeviceType.META);
+
+    /// <summary>Runs <paramref name="work"/> with TorchSharp's default device set to meta.</summary>
+    static T WithMetaDefault<T>(Func<T> work)
+    {
+        var previous = get_default_device();
+        set_default_device(Meta);
+        try { return work(); }
+        finally { set_default_device(previous); }
+    }
+
+    static List<ParameterGraph> PairGraphs(GraphMetaNetwork gmn)
+    {
+        var data = new TrainingData(TestPaths.Overfit4, "train");
+        var options = gmn.GraphOptions(TriplanePositionLayout.Reference);
+        // Rows 2i and 2i + 1 are one object in two architectures, as the trainer lays pairs out.
+        return data.Objects.Keys.Take(2).SelectMany(o => new[] { data.Graph(o, "mlp", options), data.Graph(o, "triplane", options) }).ToList();
+    }
+
+    [TestMethod]
+    public void TheDetectorCatchesATensorCreatedWithoutADevice()
+    {
+        using var x = ones(3);
+        Assert.ThrowsExactly<System.Runtime.InteropServices.ExternalException>(() => WithMetaDefault(() => (x + zeros(3)).sum().item<float>()));
+        Assert.AreEqual(3f, WithMetaDefault(() => (x + zeros(3, device: x.device)).sum().item<float>()));
+    }
+
+    [TestMethod]
+    [DataRow(EncoderReadout.Outputs)]
+    [DataRow(EncoderReadout.Edges)]
+    public void EncoderForwardAndATrainingStepCreateEveryTensorOnTheModelsDevice(EncoderReadout readout)
+    {
+        random.manual_seed(2);
+        // The CPU recipe with its grid-edge sampling, probes and standardised output; raw weights (no statistics needed).
+        using var gmn = new GraphMetaNetwork(GmnPresets.Cpu with { StandardizeWeights = false, Readout = readout, Checkpointing = readout == EncoderReadout.Edges });
+        using var siglip = new SigLipLoss();
+        var optimizer = optim.AdamW(gmn.parameters().Concat(siglip.parameters()), lr: 1e-3);
+        var graphs = PairGraphs(gmn);                          // data preparation: on the CPU, before the model runs
+        using var batch = GraphBatch.From(graphs);
+        gmn.train();
+        using var draw = new Generator(5);
+        gmn.EdgeSampling = draw;
+        float loss = WithMetaDefault(() =>
+        {
+            using var z = gmn.forward(batch);
+            using var l = siglip.Pairs(z);
+            optimizer.zero_grad();
+            l.backward();
+            optimizer.step();
+            return l.item<float>();
+        });
+        Assert.IsTrue(float.IsFinite(loss));
+        Assert.IsTrue(gmn.parameters().All(p => p.device_type == DeviceType.CPU && (p.grad is null || p.grad.device_type == DeviceType.CPU)));
+        Assert.IsTrue(gmn.parameters().Count(p => p.grad is not null) > gmn.parameters().Count() / 2, "the step reached the parameters");
+
+        // Evaluation mode and the batched embedding path (which assembles its batches on the CPU itself).
+        gmn.eval();
+        var rows = WithMetaDefault(() => gmn.Embed(graphs, batchSize: 3));
+        Assert.AreEqual(4, rows.Length);
+        Assert.IsTrue(rows.All(r => r.Length == gmn.Options.OutputDim && r.All(float.IsFinite)));
+    }
+}

@@ -37,6 +37,7 @@ public sealed class NerfEmbeddingEstimator : IEstimator<NerfEmbeddingTransformer
         string state;
         try { state = NerfEmbeddingMapping.Encode(encoder, layout, _options); }
         finally { if (owned) encoder.Dispose(); }
+        if (_options.Device is not null) NerfEmbeddingMapping.Prime(state, _options.Device);
         var chain = _stage.Estimator(state).Fit(input);
         return new NerfEmbeddingTransformer(chain, _inputColumnName, _outputColumnName, encoder.Options, layout);
     }

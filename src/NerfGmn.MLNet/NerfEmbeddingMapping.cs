@@ -51,10 +51,13 @@ public static class NerfEmbeddingMapping
         return StateBlob.Encode(Kind, JsonSerializer.Serialize(settings), EncoderCheckpoint.ToBytes(encoder, layout, "embedded"));
     }
 
-    static NerfEmbedder Decode(StateBlob.Payload payload)
+    // A loaded model runs on the machine's default device: the state records none.
+    static NerfEmbedder Decode(StateBlob.Payload payload) => Decode(payload, Runtime.ComputeDevice.Resolve(null));
+
+    static NerfEmbedder Decode(StateBlob.Payload payload, TorchSharp.torch.Device device)
     {
         var settings = JsonSerializer.Deserialize<Settings>(payload.Json) ?? throw new InvalidDataException("NerfEmbedding state has no settings");
-        var (encoder, _) = EncoderCheckpoint.Load(payload.Data, "NerfEmbedding model state");
+        var (encoder, _) = EncoderCheckpoint.Load(payload.Data, "NerfEmbedding model state", device);
         var layout = Enum.Parse<TriplanePositionLayout>(settings.Layout);
         var load = new NerfLoadOptions
         {
@@ -63,6 +66,10 @@ public static class NerfEmbeddingMapping
         };
         return new NerfEmbedder(encoder, layout, load);
     }
+
+    /// <summary>The fitted stage of this process runs on the options' device: its embedder is decoded there up front.</summary>
+    internal static void Prime(string state, string? device) =>
+        Embedders.Prime(state, payload => Decode(payload, Runtime.ComputeDevice.Resolve(device)), Kind);
 
     /// <summary>Releases encoders cached for models whose state could not be keyed on its text.</summary>
     public static void ClearCache() => Embedders.Clear();

@@ -18,6 +18,12 @@ public sealed class NerfEmbeddingOptions
     public NerfArchitecture? Architecture { get; set; }
     /// <summary>NaN policy: by default a file with NaN/±Inf parameters is an error; set to embed it anyway.</summary>
     public bool AllowNonFinite { get; set; }
+    /// <summary>
+    /// Where the encoder runs: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>; null: CUDA when the loaded libtorch has it, else
+    /// the CPU. Used by the fitted stage in this process and by <c>EmbedNerfs</c>; a saved model stores no device and
+    /// runs on the loading machine's default. An in-memory <see cref="Encoder"/> is used where it is.
+    /// </summary>
+    public string? Device { get; set; }
 
     internal NerfLoadOptions LoadOptions => new() { Architecture = Architecture, AllowNonFinite = AllowNonFinite };
 
@@ -38,7 +44,7 @@ public sealed class NerfEmbeddingOptions
 
         (GraphMetaNetwork, TriplanePositionLayout, bool) Load(string path)
         {
-            var (loaded, info) = EncoderCheckpoint.Load(path);
+            var (loaded, info) = EncoderCheckpoint.Load(path, Runtime.ComputeDevice.Resolve(Device));
             return (loaded, Layout ?? info.Layout, true);
         }
     }

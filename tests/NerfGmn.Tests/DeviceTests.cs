@@ -78,4 +78,33 @@ public class DeviceTests
         Assert.AreEqual(4, rows.Length);
         Assert.IsTrue(rows.All(r => r.Length == gmn.Options.OutputDim && r.All(float.IsFinite)));
     }
+
+    [TestMethod]
+    public void TheMLNetStageEmbedsWithTheModelOnItsDevice()
+    {
+        var ml = new Microsoft.ML.MLContext(seed: 0);
+        var rows = MLNet.MLNetTestData.Rows("test", "mlp", "triplane").Take(3).ToArray();
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var options = new NerfGmn.MLNet.NerfEmbeddingOptions { Encoder = MLNet.MLNetTestData.Encoder, Device = "cpu" };
+        var model = NerfGmn.MLNet.NerfEmbeddingCatalog.NerfEmbedding(ml.Transforms, "Features", "Path", options).Fit(data);
+        var embedded = WithMetaDefault(() => ml.Data.CreateEnumerable<Embedded>(model.Transform(data), reuseRowObject: false).ToList());
+        Assert.AreEqual(3, embedded.Count);
+        Assert.IsTrue(embedded.All(e => e.Features.Length == 1024 && e.Features.All(float.IsFinite)));
+    }
+
+    [TestMethod]
+    public void ADeviceThisBuildCannotUseIsOneLineNamingTheBuildSwitch()
+    {
+        Assert.AreEqual(DeviceType.CPU, Runtime.ComputeDevice.Resolve("cpu").type);
+        Assert.AreEqual(DeviceType.CPU, Runtime.ComputeDevice.Resolve(null).type, "no CUDA in this build: the default is the CPU");
+        var e = Assert.ThrowsExactly<ArgumentException>(() => Runtime.ComputeDevice.Resolve("cuda:1"));
+        StringAssert.Contains(e.Message, "libtorch-cuda-12.8-linux-x64");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Runtime.ComputeDevice.Resolve("gpu")).Message, "expected cpu, cuda or cuda:N");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Runtime.ComputeDevice.Resolve("cuda:x")).Message, "cuda:N");
+    }
+
+    public sealed class Embedded
+    {
+        [Microsoft.ML.Data.VectorType(1024)] public float[] Features = [];
+    }
 }

@@ -37,6 +37,19 @@ static class CommonOptions
                       "default: the file's own, a sidecar <stem>.arch.json, or inferred",
     };
 
+    public static Option<string?> Device() => new("--device")
+    {
+        Description = "cpu, cuda or cuda:N; default: CUDA when this build's libtorch has it, else the CPU",
+    };
+
+    /// <summary>Resolves --device and says once, at start, where the work runs.</summary>
+    public static TorchSharp.torch.Device ResolveDevice(string? setting)
+    {
+        var device = NerfGmn.Runtime.ComputeDevice.Resolve(setting);
+        Console.WriteLine($"device: {NerfGmn.Runtime.ComputeDevice.Describe(device)}");
+        return device;
+    }
+
     public static Option<bool> AllowNonFinite() => new("--allow-nonfinite") { Description = "accept NaN/Inf parameters" };
 
     public static Option<TriplanePositionLayout> Layout() => new("--layout")

@@ -21,7 +21,8 @@ static class EmbedCommand
         var split = new Option<string>("--split") { Description = "dataset split", DefaultValueFactory = _ => "test" };
         var archs = new Option<string?>("--archs") { Description = "comma-separated architectures (dataset input); default: all present" };
         var batchSize = new Option<int>("--batch") { Description = "graphs per forward pass", DefaultValueFactory = _ => 8 };
-        var cmd = new Command("embed", "Embed NeRFs with a trained encoder") { inputs, encoder, output, split, archs, batchSize };
+        var device = CommonOptions.Device();
+        var cmd = new Command("embed", "Embed NeRFs with a trained encoder") { inputs, encoder, output, split, archs, batchSize, device };
         cmd.SetAction(p =>
         {
             // Two outputs never share one path, and a bad destination is refused before any work.
@@ -29,7 +30,7 @@ static class EmbedCommand
             if (string.Equals(Path.GetExtension(outPath), ".csv", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"--out {outPath}: names the .safetensors output; the .csv is written beside it");
             if (Directory.Exists(outPath)) throw new IOException($"{outPath}: is a folder; give a file name to write");
-            var (gmn, info) = EncoderCheckpoint.Load(p.GetValue(encoder)!);
+            var (gmn, info) = EncoderCheckpoint.Load(p.GetValue(encoder)!, CommonOptions.ResolveDevice(p.GetValue(device)));
             var items = new List<(string Id, string Arch, string Class, string Object, string Path)>();
             var ins = p.GetValue(inputs)!;
             if (ins.Length == 1 && Directory.Exists(ins[0]))

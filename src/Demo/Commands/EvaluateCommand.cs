@@ -19,13 +19,14 @@ static class EvaluateCommand
         var gallery = new Option<string>("--gallery") { Description = "labelled split for kNN classification, or 'none'", DefaultValueFactory = _ => "train" };
         var k = new Option<int>("--k") { Description = "neighbours voting in kNN classification", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "also write the report as JSON" };
+        var device = CommonOptions.Device();
         var cmd = new Command("evaluate", "Class retrieval, cross-architecture instance retrieval and kNN classification of an encoder on a dataset")
-            { encoder, data, split, gallery, k, json };
+            { encoder, data, split, gallery, k, json, device };
         cmd.SetAction(p =>
         {
             string root = p.GetValue(data)!;
             if (!Directory.Exists(root)) throw new ArgumentException($"dataset folder '{root}' not found");
-            using var embedder = NerfEmbedder.Load(p.GetValue(encoder)!);
+            using var embedder = NerfEmbedder.Load(p.GetValue(encoder)!, device: CommonOptions.ResolveDevice(p.GetValue(device)));
             var options = new EncoderEvaluationOptions
             {
                 Split = p.GetValue(split)!, GallerySplit = p.GetValue(gallery) is "none" ? null : p.GetValue(gallery), Neighbours = p.GetValue(k),

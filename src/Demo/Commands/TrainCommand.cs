@@ -37,7 +37,8 @@ static class TrainCommand
         var checkpointing = new Option<bool?>("--checkpointing") { Description = "recompute block activations in the backward pass (less memory, ~1/3 more time)" };
         var layout = new Option<string?>("--triplane-layout") { Description = "tri-plane edge positions: reference (gmnerf's scrambled x/y/z, for its checkpoints) or clean (each cell's true position; the preset's default otherwise)" };
         layout.AcceptOnlyFromAmong("reference", "clean");
-        var cmd = new Command("train", "Train the GMN encoder") { data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing };
+        var device = CommonOptions.Device();
+        var cmd = new Command("train", "Train the GMN encoder") { device, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -49,7 +50,7 @@ static class TrainCommand
             }
             options = options with
             {
-                Seed = p.GetValue(seed), Overfit = p.GetValue(overfit), PairsPerBatch = p.GetValue(pairs) ?? options.PairsPerBatch, Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
+                Device = p.GetValue(device), Seed = p.GetValue(seed), Overfit = p.GetValue(overfit), PairsPerBatch = p.GetValue(pairs) ?? options.PairsPerBatch, Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
                 Layout = p.GetValue(layout) is { } l ? Enum.Parse<NerfGmn.Graphs.TriplanePositionLayout>(l, ignoreCase: true) : options.Layout,
                 MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, SigLipRateFactor = p.GetValue(siglipRate) ?? options.SigLipRateFactor, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, AnchorPerArchitecture = p.GetValue(anchor) || options.AnchorPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
                 Encoder = options.Encoder with
@@ -71,6 +72,7 @@ static class TrainCommand
             if (hasCheckpoint && !p.GetValue(resume))
                 throw new ArgumentException($"{options.Output} already holds a run; pass --resume to continue it or choose another --out");
             // Ctrl+C: stop after the current step and write a checkpoint.
+            CommonOptions.ResolveDevice(options.Device);   // a bad --device fails before any work, and the choice is printed
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Text.Json;
 using NerfGmn.Graphs;
 using NerfGmn.IO;
@@ -61,6 +62,27 @@ public static class EncoderCheckpoint
     {
         var (encoder, _) = Load(path);
         using (encoder) return encoder.SharedInit;
+    }
+
+    /// <summary>Loads an encoder (eval mode) and what it was trained with, onto <paramref name="device"/> (default: the CPU).</summary>
+    public static (GraphMetaNetwork Encoder, Info Info) Load(string path, Device? device)
+    {
+        var (encoder, info) = Load(path);
+        return (OnDevice(encoder, device), info);
+    }
+
+    /// <summary>As <see cref="Load(byte[], string)"/>, onto <paramref name="device"/>.</summary>
+    public static (GraphMetaNetwork Encoder, Info Info) Load(byte[] bytes, string nameForErrors, Device? device)
+    {
+        var (encoder, info) = Load(bytes, nameForErrors);
+        return (OnDevice(encoder, device), info);
+    }
+
+    // Files hold CPU tensors; the module moves once, whole.
+    static GraphMetaNetwork OnDevice(GraphMetaNetwork encoder, Device? device)
+    {
+        if (device is not null && device.type != TorchSharp.DeviceType.CPU) encoder.to(device);
+        return encoder;
     }
 
     /// <summary>Loads an encoder (eval mode) and what it was trained with.</summary>

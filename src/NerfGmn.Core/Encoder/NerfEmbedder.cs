@@ -6,7 +6,7 @@ namespace NerfGmn.Encoder;
 
 /// <summary>
 /// NeRF weight file → parameter graph → GMN embedding, one file at a time (thread-safe) or many in batches.
-/// The tri-plane position layout is the one the encoder was trained with.
+/// The tri-plane position layout is the one the encoder was trained with. Runs on the encoder's device.
 /// </summary>
 public sealed class NerfEmbedder : IDisposable
 {
@@ -83,9 +83,10 @@ public sealed class NerfEmbedder : IDisposable
         return result;
     }
 
-    public static NerfEmbedder Load(string checkpointPath, NerfLoadOptions? loadOptions = null, TriplanePositionLayout? layout = null)
+    /// <param name="device">Where the encoder runs (graphs are built on the CPU and moved per batch); default: the CPU.</param>
+    public static NerfEmbedder Load(string checkpointPath, NerfLoadOptions? loadOptions = null, TriplanePositionLayout? layout = null, Device? device = null)
     {
-        var (encoder, info) = EncoderCheckpoint.Load(checkpointPath);
+        var (encoder, info) = EncoderCheckpoint.Load(checkpointPath, device);
         return new NerfEmbedder(encoder, layout ?? info.Layout, loadOptions);
     }
 

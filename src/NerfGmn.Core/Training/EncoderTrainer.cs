@@ -79,6 +79,14 @@ public sealed class EncoderTrainer(TrainingOptions options)
         using var encoder = new GraphMetaNetwork(Options.Encoder);
         using var siglip = new SigLipLoss();
         using var decoder = new ImplicitDecoder(Options.Decoder with { EmbeddingDim = Options.Encoder.OutputDim });
+        // Built (and seeded) on the CPU, then moved once, before the optimiser takes their parameters.
+        var device = Runtime.ComputeDevice.Resolve(Options.Device);
+        if (device.type != DeviceType.CPU)
+        {
+            encoder.to(device);
+            siglip.to(device);
+            decoder.to(device);
+        }
         // SigLIP's t′ and b join the model's group (the reference) or, with a rate factor, a group of their own.
         bool ownScalarRate = Options.SigLipRateFactor != 1;
         var parameters = encoder.parameters().Concat(ownScalarRate ? [] : siglip.parameters()).ToList();
@@ -224,7 +232,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (!File.Exists(saved)) return;
         var before = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(saved))!.AsObject();
         var now = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(Options))!.AsObject();
-        var differ = SettingsDiff.Of(before, now, [nameof(TrainingOptions.Data), nameof(TrainingOptions.Output)]);
+        var differ = SettingsDiff.Of(before, now, [nameof(TrainingOptions.Data), nameof(TrainingOptions.Output), nameof(TrainingOptions.Device)]);
         if (differ.Length > 0)
             throw new ArgumentException($"{Options.Output} was started with other settings ({string.Join("; ", differ)}); resume with the same options");
     }

@@ -33,6 +33,11 @@ public sealed record TrainingOptions
     public double ContrastiveWeight { get; init; } = 2e-2;
     public int Seed { get; init; }
     /// <summary>
+    /// Where the models run: <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>; null: CUDA when the loaded libtorch has it, else the CPU
+    /// (<see cref="Runtime.ComputeDevice"/>). A run may be resumed on another device: checkpoints hold CPU tensors.
+    /// </summary>
+    public string? Device { get; init; }
+    /// <summary>
     /// L_C on embeddings minus their architecture's mean (<see cref="ArchitectureCentering"/>: the batch mean in
     /// training, a running mean for lone graphs, the whole split's mean in validation; not in the reference). Every positive pair spans two
     /// architectures, and a briefly trained GMN's embedding is mostly its architecture's offset.

@@ -80,6 +80,12 @@ static class StateBlob
             lock (_gate) return _byId.GetOrAdd(id, _ => decode(Decode(text.Span, kind)));
         }
 
+        /// <summary>Decodes <paramref name="text"/> now, with <paramref name="decode"/>, for the rows that will carry this very string.</summary>
+        public void Prime(string text, Func<Payload, T> decode, string kind)
+        {
+            lock (_gate) _byText.AddOrUpdate(text, decode(Decode(text.AsSpan(), kind)));
+        }
+
         /// <summary>Forgets states cached by GUID (states cached on their text go with their model).</summary>
         public void Clear() => _byId.Clear();
     }

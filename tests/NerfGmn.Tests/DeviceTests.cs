@@ -80,6 +80,29 @@ public class DeviceTests
     }
 
     [TestMethod]
+    public void TheDecoderAndRenderingLossCreateEveryTensorOnTheEmbeddingsDevice()
+    {
+        var weights = IO.NerfWeightsFile.Read(TestPaths.Fixture("nerf_scene/nerf_weights.pth"));
+        using var nerf = new Fields.RadianceField(weights);
+        var grid = Rendering.OccupancyGrid.Load(TestPaths.Fixture("nerf_scene/grid.pth"));
+        var cameras = Rendering.CameraSet.Load(TestPaths.Fixture("nerf_scene/transforms_train.json"));
+        var o = new RenderingLossOptions { CandidateRays = 512, ForegroundRays = 8, MaxForegroundSamples = 300, BackgroundCells = 200, TotalPoints = 400, ImageSize = 8 };
+        using var target = RenderTarget.Create(nerf, grid, cameras, o, new Generator(1));
+        random.manual_seed(4);
+        using var decoder = new Decoder.ImplicitDecoder(new Decoder.ImplicitDecoderOptions { EmbeddingDim = 16, HiddenDim = 32, LayersBeforeSkip = 1, LayersAfterSkip = 1 });
+        using var z = randn(2, 16).requires_grad_();
+        using var draw = RenderingLoss.Draw([target, target], o, new Generator(2));   // the data side: on the CPU
+        var (loss, mse) = WithMetaDefault(() =>
+        {
+            var (l, m) = RenderingLoss.Loss(decoder, z, draw, o);
+            l.backward();
+            return (l.item<float>(), m);
+        });
+        Assert.IsTrue(float.IsFinite(loss) && double.IsFinite(mse));
+        Assert.IsTrue(z.grad is { } g && g.device_type == DeviceType.CPU && g.abs().sum().item<float>() > 0, "the loss reached the embeddings");
+    }
+
+    [TestMethod]
     public void TheMLNetStageEmbedsWithTheModelOnItsDevice()
     {
         var ml = new Microsoft.ML.MLContext(seed: 0);

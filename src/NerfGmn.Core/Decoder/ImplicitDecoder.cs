@@ -46,8 +46,8 @@ public sealed class ImplicitDecoder : nn.Module<(Tensor Embedding, Tensor Points
         long b = points.shape[0], p = points.shape[1];
         int e = Options.EmbeddingDim;
         var dtype = output.weight!.dtype;
-        var min = tensor(_box[..3]).to(points.device);
-        var max = tensor(_box[3..]).to(points.device);
+        var min = tensor(_box[..3], device: points.device);
+        var max = tensor(_box[3..], device: points.device);
         var pf = points.to_type(ScalarType.Float32);
         var u = (pf.Minus(min)) / (max.Minus(min));
         var inside = (u > S(0f)).logical_and(u < S(1f)).all(-1);

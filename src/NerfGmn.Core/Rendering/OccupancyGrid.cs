@@ -68,7 +68,7 @@ public sealed class OccupancyGrid
     {
         long r = resolution;
         var ijk = stack([cells / S(r * r), cells / S(r) % S(r), cells % S(r)], 1).to_type(ScalarType.Float32);
-        var lo = tensor(roi[..3]); var hi = tensor(roi[3..]);
+        var lo = tensor(roi[..3], device: cells.device); var hi = tensor(roi[3..], device: cells.device);
         return lo.Plus((offset is null ? ijk.Plus(S(0.5f)) : ijk.Plus(offset)) / S(resolution) * (hi.Minus(lo)));
     }
 

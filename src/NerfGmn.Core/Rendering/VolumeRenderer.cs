@@ -43,7 +43,7 @@ public static class VolumeRenderer
         options ??= new RenderOptions();
         long n = origins.shape[0];
         var rgbs = new List<Tensor>(); var alphas = new List<Tensor>(); var depths = new List<Tensor>();
-        using var gridTensor = grid is null ? null : tensor(grid.Occupied);
+        using var gridTensor = grid is null ? null : tensor(grid.Occupied, device: origins.device);
         for (long start = 0; start < n; start += options.ChunkRays)
         {
             long m = Math.Min(options.ChunkRays, n - start);
@@ -62,8 +62,8 @@ public static class VolumeRenderer
     /// <summary>Slab intersection with the box; rays that miss get t_min = t_max = 1e10. t_min is clamped at 0.</summary>
     public static (Tensor TMin, Tensor TMax) IntersectBox(Tensor o, Tensor d, double[] box)
     {
-        var lo = tensor(box[..3], ScalarType.Float64);
-        var hi = tensor(box[3..], ScalarType.Float64);
+        var lo = tensor(box[..3], ScalarType.Float64, device: o.device);
+        var hi = tensor(box[3..], ScalarType.Float64, device: o.device);
         var inv = d.reciprocal();
         var t0 = (lo.Minus(o)) * inv;
         var t1 = (hi.Minus(o)) * inv;
@@ -85,13 +85,14 @@ public static class VolumeRenderer
         // nerfacc intersects in float32; the sample lattice hangs off that t_min (a boundary sample of the reference
         // render_check fixture flips cell with a float64 t_min).
         tMin = tMin.to_type(ScalarType.Float32).to_type(ScalarType.Float64);
-        if (opt.Stratified) tMin = tMin.Plus(rand(tMin.shape, dtype: ScalarType.Float64, generator: opt.Generator) * S(step));
+        // Drawn on the CPU, where the generator lives, so any device sees the same jitter.
+        if (opt.Stratified) tMin = tMin.Plus(rand(tMin.shape, dtype: ScalarType.Float64, generator: opt.Generator, device: CPU).to(o.device) * S(step));
         var span = (tMax.Minus(tMin)).clamp_min(S(0));
         long k = Math.Max(1, (long)Math.Ceiling(span.max().item<double>() / step));
-        var tMid = tMin.unsqueeze(1).Plus((arange(S(k), dtype: ScalarType.Float64).Plus(S(0.5))) * S(step));    // [R, K]
+        var tMid = tMin.unsqueeze(1).Plus((arange(S(k), dtype: ScalarType.Float64, device: o.device).Plus(S(0.5))) * S(step));    // [R, K]
         var valid = tMid.lt(tMax.unsqueeze(1));
         var points = o.unsqueeze(1).Plus(tMid.unsqueeze(2) * d.unsqueeze(1));                      // [R, K, 3]
-        if (grid is not null) valid = valid.logical_and(Occupied(points, grid, gridTensor ?? tensor(grid.Occupied)));
+        if (grid is not null) valid = valid.logical_and(Occupied(points, grid, gridTensor ?? tensor(grid.Occupied, device: o.device)));
         return (tMid, valid, points);
     }
 
@@ -102,8 +103,8 @@ public static class VolumeRenderer
         long k = tMid.shape[1];
 
         long r = o.shape[0];
-        var sigma = zeros(r, k, dtype: ScalarType.Float64);
-        var rgb = zeros(r, k, 3, dtype: ScalarType.Float64);
+        var sigma = zeros(r, k, dtype: ScalarType.Float64, device: o.device);
+        var rgb = zeros(r, k, 3, dtype: ScalarType.Float64, device: o.device);
         var flat = valid.reshape(-1).nonzero().squeeze(1);
         if (flat.shape[0] > 0)
         {
@@ -125,7 +126,7 @@ public static class VolumeRenderer
         if (opt.SigmaCulling) weights = weights * transmittance.ge(S(1e-4)).to_type(weights.dtype);
         var opacity = weights.sum(1);
         var color = (weights.unsqueeze(2) * rgb).sum(1);
-        var bg = tensor(opt.Background, dtype: color.dtype);
+        var bg = tensor(opt.Background, dtype: color.dtype, device: color.device);
         color = color.Plus(bg * S(1).Minus(opacity).unsqueeze(1));
         var depth = (weights * tMid.to_type(weights.dtype)).sum(1);
         return new RenderResult(color, opacity, depth);
@@ -135,8 +136,8 @@ public static class VolumeRenderer
     public static Tensor Occupied(Tensor points, OccupancyGrid grid, Tensor gridTensor)
     {
         var roi = grid.Roi;
-        var lo = tensor(roi[..3].Select(v => (double)v).ToArray(), ScalarType.Float64);
-        var hi = tensor(roi[3..].Select(v => (double)v).ToArray(), ScalarType.Float64);
+        var lo = tensor(roi[..3].Select(v => (double)v).ToArray(), ScalarType.Float64, device: points.device);
+        var hi = tensor(roi[3..].Select(v => (double)v).ToArray(), ScalarType.Float64, device: points.device);
         int res = grid.Resolution;
         var inside = points.ge(lo).logical_and(points.le(hi)).all(-1);
         var ijk = ((points.Minus(lo)) / (hi.Minus(lo)) * S(res)).floor().clamp(S(0), S(res - 1)).to_type(ScalarType.Int64);

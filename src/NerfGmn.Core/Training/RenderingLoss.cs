@@ -77,23 +77,34 @@ public static class RenderingLoss
     public static (Tensor Loss, double ForegroundMse) ComputeWithMetrics(ImplicitDecoder decoder, Tensor embeddings, IReadOnlyList<RenderTarget> targets,
         RenderingLossOptions o, Generator gen)
     {
-        int b = targets.Count;
-        var bg = rand(3, generator: gen, dtype: ScalarType.Float64);              // item 0's colour for the whole batch
+        using var draw = Draw(targets, o, gen);
+        return Loss(decoder, embeddings, draw, o);
+    }
+
+    /// <summary>
+    /// Every random draw of one step, on the CPU where the targets and the generator live: the background colour,
+    /// each NeRF's foreground rays and their sample lattice, its ground truth and its background points, and the
+    /// decoder's query points of all NeRFs (zero-padded to the longest).
+    /// </summary>
+    public static RenderingDraw Draw(IReadOnlyList<RenderTarget> targets, RenderingLossOptions o, Generator gen)
+    {
+        using var scope = NewDisposeScope();
+        var bg = rand(3, generator: gen, dtype: ScalarType.Float64, device: CPU);     // item 0's colour for the whole batch
         var opt = new RenderOptions { Stratified = true, Generator = gen };
-        var fgPoints = new List<Tensor>(); var fgLayouts = new List<(Tensor Flat, long R, long K, Tensor TMid)>();
+        var fgPoints = new List<Tensor>(); var layouts = new List<RenderingDraw.Foreground>();
         var gts = new List<Tensor>(); var bgPoints = new List<Tensor>();
         foreach (var t in targets)
         {
             long pool = t.Origins.shape[0];
-            var pick = pool >= o.ForegroundRays ? randperm(pool, generator: gen)[..o.ForegroundRays]
-                : cat([arange(S(pool)), full(o.ForegroundRays - pool, S(pool - 1), dtype: ScalarType.Int64)], 0);
-            var occupancy = tensor(t.Grid.Occupied);   // once for the samples and the empty cells
+            var pick = pool >= o.ForegroundRays ? randperm(pool, generator: gen, device: CPU)[..o.ForegroundRays]
+                : cat([arange(S(pool), device: CPU), full(o.ForegroundRays - pool, S(pool - 1), dtype: ScalarType.Int64, device: CPU)], 0);
+            var occupancy = tensor(t.Grid.Occupied, device: CPU);   // once for the samples and the empty cells
             var (tMid, valid, points) = VolumeRenderer.Samples(t.Origins.index_select(0, pick), t.Directions.index_select(0, pick), t.Grid, occupancy, opt);
             var flat = valid.reshape(-1).nonzero().squeeze(1);
             if (flat.shape[0] > o.MaxForegroundSamples)
-                flat = flat.index_select(0, randperm(flat.shape[0], generator: gen)[..o.MaxForegroundSamples].sort().Values);   // random subset, ray order kept
+                flat = flat.index_select(0, randperm(flat.shape[0], generator: gen, device: CPU)[..o.MaxForegroundSamples].sort().Values);   // random subset, ray order kept
             fgPoints.Add(points.reshape(-1, 3).index_select(0, flat).to_type(ScalarType.Float32));
-            fgLayouts.Add((flat, tMid.shape[0], tMid.shape[1], tMid));
+            layouts.Add(new RenderingDraw.Foreground(flat, tMid.shape[0], tMid.shape[1], tMid));
             // Ground truth with the reference's double background composite: C_out = C + bg(1 − A); gt = C_out·A + bg(1 − A).
             var a = t.Opacity.index_select(0, pick).unsqueeze(1);
             var cOut = t.ColorOnBlack.index_select(0, pick).Plus(bg * S(1).Minus(a));
@@ -101,36 +112,76 @@ public static class RenderingLoss
             // Background points: unoccupied cells without replacement, jittered inside the cell.
             var empty = occupancy.logical_not().nonzero().squeeze(1);
             long nBg = Math.Max(0, Math.Min(o.TotalPoints - flat.shape[0], Math.Min(o.BackgroundCells, empty.shape[0])));
-            var cells = empty.index_select(0, randperm(empty.shape[0], generator: gen)[..(int)nBg]);
-            bgPoints.Add(t.Grid.CellPoints(cells, rand([cells.shape[0], 3], generator: gen)));
+            var cells = empty.index_select(0, randperm(empty.shape[0], generator: gen, device: CPU)[..(int)nBg]);
+            bgPoints.Add(t.Grid.CellPoints(cells, rand([cells.shape[0], 3], generator: gen, device: CPU)));
         }
-        // One decoder pass over every NeRF's points (zero-padded to the longest).
+        int b = targets.Count;
         long maxPoints = Enumerable.Range(0, b).Max(k => fgPoints[k].shape[0] + bgPoints[k].shape[0]);
         var all = stack(Enumerable.Range(0, b).Select(k =>
         {
             var p = cat([fgPoints[k], bgPoints[k]], 0);
-            return p.shape[0] < maxPoints ? cat([p, zeros(maxPoints - p.shape[0], 3)], 0) : p;
+            return p.shape[0] < maxPoints ? cat([p, zeros(maxPoints - p.shape[0], 3, device: CPU)], 0) : p;
         }).ToArray(), 0);
-        var (rgb, sigma) = decoder.forward((embeddings, all));
+        return new RenderingDraw(bg, all, layouts, gts, fgPoints.Select(p => p.shape[0]).ToArray(), bgPoints.Select(p => p.shape[0]).ToArray()).Detach();
+    }
 
-        var fgLosses = new List<Tensor>(); var fgSquared = new List<Tensor>(); var bgPred = new List<Tensor>(); long maxBg = bgPoints.Max(p => p.shape[0]);
+    /// <summary>
+    /// The loss of one draw on the decoder's device: the draw moves there once, the decoder renders every NeRF's points
+    /// in one pass, and every tensor made here is made there.
+    /// </summary>
+    public static (Tensor Loss, double ForegroundMse) Loss(ImplicitDecoder decoder, Tensor embeddings, RenderingDraw draw, RenderingLossOptions o)
+    {
+        var device = embeddings.device;
+        int b = draw.Targets.Count;
+        var bg = draw.Background.to(device);
+        var (rgb, sigma) = decoder.forward((embeddings, draw.Points.to(device)));
+
+        var fgLosses = new List<Tensor>(); var fgSquared = new List<Tensor>(); var bgPred = new List<Tensor>(); long maxBg = draw.BackgroundCounts.Max();
+        var background = draw.Background.data<double>().ToArray();
+        double stepSize = new RenderOptions().StepSize;
         for (int k = 0; k < b; k++)
         {
-            long nFg = fgPoints[k].shape[0], nBg = bgPoints[k].shape[0];
-            var (flat, rays, kk, tMid) = fgLayouts[k];
-            var denseSigma = zeros(rays * kk, dtype: ScalarType.Float64).index_put_(sigma[k, ..(int)nFg].to_type(ScalarType.Float64), flat).reshape(rays, kk);
-            var denseRgb = zeros(rays * kk, 3, dtype: ScalarType.Float64).index_put_(rgb[k, ..(int)nFg].to_type(ScalarType.Float64), flat).reshape(rays, kk, 3);
-            using var composite = VolumeRenderer.Composite(denseSigma, denseRgb, tMid, opt.StepSize, new RenderOptions { Background = bg.data<double>().ToArray() });
-            fgLosses.Add(nn.functional.smooth_l1_loss(composite.Rgb, gts[k], reduction: nn.Reduction.Sum));
-            fgSquared.Add((composite.Rgb.detach() - gts[k]).square().mean());
+            long nFg = draw.ForegroundCounts[k], nBg = draw.BackgroundCounts[k];
+            var (flatCpu, rays, kk, tMidCpu) = draw.Layouts[k];
+            var (flat, tMid, gt) = (flatCpu.to(device), tMidCpu.to(device), draw.Targets[k].to(device));
+            var denseSigma = zeros(rays * kk, dtype: ScalarType.Float64, device: device).index_put_(sigma[k, ..(int)nFg].to_type(ScalarType.Float64), flat).reshape(rays, kk);
+            var denseRgb = zeros(rays * kk, 3, dtype: ScalarType.Float64, device: device).index_put_(rgb[k, ..(int)nFg].to_type(ScalarType.Float64), flat).reshape(rays, kk, 3);
+            using var composite = VolumeRenderer.Composite(denseSigma, denseRgb, tMid, stepSize, new RenderOptions { Background = background });
+            fgLosses.Add(nn.functional.smooth_l1_loss(composite.Rgb, gt, reduction: nn.Reduction.Sum));
+            fgSquared.Add((composite.Rgb.detach() - gt).square().mean());
             var s = sigma[k, (int)nFg..(int)(nFg + nBg)].unsqueeze(1).to_type(ScalarType.Float64);
             var pred = (rgb[k, (int)nFg..(int)(nFg + nBg)].to_type(ScalarType.Float64) * s).Plus(bg * S(1).Minus(s));
             bgPred.Add(nn.functional.pad(pred.Minus(bg), [0, 0, 0, maxBg - nBg]));   // padded entries compare 0 with 0
         }
         var lFg = stack(fgLosses, 0).sum() / (S(b * o.ForegroundRays * 3));
-        var lBg = nn.functional.smooth_l1_loss(stack(bgPred, 0), zeros(b, maxBg, 3, dtype: ScalarType.Float64));
+        var lBg = nn.functional.smooth_l1_loss(stack(bgPred, 0), zeros(b, maxBg, 3, dtype: ScalarType.Float64, device: device));
         double mse = stack(fgSquared, 0).mean().item<double>();
         return (((S(o.ForegroundWeight) * lFg).Plus((S(1 - o.ForegroundWeight)) * lBg)).to_type(ScalarType.Float32), mse);
     }
+}
 
+/// <summary>One step's random draws for <see cref="RenderingLoss"/>, on the CPU (see <see cref="RenderingLoss.Draw"/>).</summary>
+/// <param name="Background">[3] float64 background colour of the batch.</param>
+/// <param name="Points">[NeRFs, M, 3] float32 decoder queries: each NeRF's foreground samples, then its background points, zero-padded.</param>
+/// <param name="Layouts">Per NeRF: which cells of its [rays, K] sample lattice the foreground samples fill, and the lattice's midpoints.</param>
+/// <param name="Targets">Per NeRF: [rays, 3] ground-truth colours on the background.</param>
+public sealed record RenderingDraw(Tensor Background, Tensor Points, IReadOnlyList<RenderingDraw.Foreground> Layouts, IReadOnlyList<Tensor> Targets,
+    long[] ForegroundCounts, long[] BackgroundCounts) : IDisposable
+{
+    /// <param name="Flat">Flat indices into the [Rays·K] lattice of the kept samples.</param>
+    public sealed record Foreground(Tensor Flat, long Rays, long K, Tensor TMid);
+
+    /// <summary>Takes every tensor out of the current dispose scope (this draw disposes them).</summary>
+    internal RenderingDraw Detach()
+    {
+        foreach (var t in All()) t.DetachFromDisposeScope();
+        return this;
+    }
+
+    IEnumerable<Tensor> All() => new[] { Background, Points }.Concat(Targets).Concat(Layouts.SelectMany(l => new[] { l.Flat, l.TMid }));
+
+    public void Dispose()
+    {
+        foreach (var t in All()) t.Dispose();
+    }
 }

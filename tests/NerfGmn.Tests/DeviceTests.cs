@@ -103,6 +103,26 @@ public class DeviceTests
     }
 
     [TestMethod]
+    [DataRow("mlp.pth")]
+    [DataRow("tri.pth")]
+    [DataRow("hash.pth")]
+    public void FieldsAndTheVolumeRendererCreateEveryTensorOnTheRaysDevice(string file)
+    {
+        using var field = new Fields.RadianceField(IO.NerfWeightsFile.Read(TestPaths.Fixture(file)));
+        var cameras = Rendering.CameraSet.Load(TestPaths.Fixture("nerf_scene/transforms_train.json"));
+        var grid = Rendering.OccupancyGrid.Load(TestPaths.Fixture("nerf_scene/grid.pth"));
+        var (o, d) = cameras.Rays(0, 6, 6);   // the data side: on the CPU
+        var rgb = WithMetaDefault(() =>
+        {
+            using var _ = no_grad();
+            using var r = Rendering.VolumeRenderer.Render(p => field.forward(p), o, d, grid, new Rendering.RenderOptions { Background = [1, 1, 1], Stratified = true, Generator = new Generator(3) });
+            return r.Rgb.data<double>().ToArray();
+        });
+        Assert.AreEqual(6 * 6 * 3, rgb.Length);
+        Assert.IsTrue(rgb.All(double.IsFinite));
+    }
+
+    [TestMethod]
     public void TheMLNetStageEmbedsWithTheModelOnItsDevice()
     {
         var ml = new Microsoft.ML.MLContext(seed: 0);

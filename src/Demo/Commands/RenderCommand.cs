@@ -4,6 +4,7 @@ using NerfGmn.Fields;
 using NerfGmn.IO;
 using NerfGmn.Rendering;
 using Spectre.Console;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NerfGmn.Demo.Commands;
@@ -21,7 +22,8 @@ static class RenderCommand
         var background = new Option<string>("--background") { Description = "black, white or r,g,b in [0,1]", DefaultValueFactory = _ => "black" };
         var output = new Option<string>("--out", "-o") { Description = "output PNG", Required = true };
         var psnrAgainst = new Option<string?>("--psnr-against") { Description = "reference RGBA PNG; prints PSNR against it composited on the same background" };
-        var cmd = input.AddTo(new Command("render", "Render a view of a NeRF with volume rendering") { grid, transforms, view, size, background, output, psnrAgainst });
+        var device = CommonOptions.Device();
+        var cmd = input.AddTo(new Command("render", "Render a view of a NeRF with volume rendering") { grid, transforms, view, size, background, output, psnrAgainst, device });
         cmd.SetAction(p =>
         {
             var w = input.Read(p);
@@ -34,14 +36,16 @@ static class RenderCommand
             var referenceImage = p.GetValue(psnrAgainst) is { } reference ? RgbaImage.Load(reference) : null;
             if (referenceImage is { } im && (im.Width != px || im.Height != px))
                 throw new ArgumentException($"--psnr-against image is {im.Width}×{im.Height}, the render would be {px}×{px} (use --size {im.Width})");
+            var on = CommonOptions.ResolveDevice(p.GetValue(device));
             using var field = new RadianceField(w);
+            field.to(on);
             var sw = Stopwatch.StartNew();
             float[] rgb;
             using (no_grad())
             {
-                var (o, d) = cams.Rays(p.GetValue(view), px, px);
-                using var r = VolumeRenderer.Render(pt => field.forward(pt), o, d, occupancy, new RenderOptions { Background = bg });
-                rgb = r.Rgb.to_type(ScalarType.Float32).data<float>().ToArray();
+                var (o, d) = cams.Rays(p.GetValue(view), px, px);   // rays are made on the CPU and moved once
+                using var r = VolumeRenderer.Render(pt => field.forward(pt), o.to(on), d.to(on), occupancy, new RenderOptions { Background = bg });
+                rgb = r.Rgb.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
             }
             string outPath = p.GetValue(output)!;
             RgbaImage.SaveRgb(outPath, rgb, px, px);

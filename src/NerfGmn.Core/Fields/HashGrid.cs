@@ -86,7 +86,7 @@ public sealed class HashGridIndexing
                 var fx = frac[TensorIndex.Ellipsis, 0]; var fy = frac[TensorIndex.Ellipsis, 1]; var fz = frac[TensorIndex.Ellipsis, 2];
                 var w = (bx == 1 ? fx : S(1f).Minus(fx)) * (by == 1 ? fy : S(1f).Minus(fy)) * (bz == 1 ? fz : S(1f).Minus(fz));
                 var index = dense ? cx.Plus(cy * S(res)).Plus(cz * (S(res * res)))
-                    : (cx ^ (cy * S(2654435761L)) ^ (cz * S(805459861L))).bitwise_and(T(0xFFFFFFFFL));   // uint32 arithmetic
+                    : (cx ^ (cy * S(2654435761L)) ^ (cz * S(805459861L))).remainder(S(1L << 32));   // uint32 arithmetic (the low 32 bits, also of negatives)
                 index = index.remainder(S(size)).Plus(S(_offsets[l]));
                 if (entryOffset is not null) index = index.Plus(entryOffset);
                 var term = flatTable.index_select(0, index.reshape(-1)).reshape([.. lead, _spec.Features]) * w.unsqueeze(-1);

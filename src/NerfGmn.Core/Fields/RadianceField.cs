@@ -68,8 +68,8 @@ public sealed class RadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor Sigma)
     (Tensor H, Tensor Inside) Encode(Tensor points)
     {
         var p = points.to_type(ScalarType.Float32);
-        var min = tensor(_box[..3]);
-        var max = tensor(_box[3..]);
+        var min = tensor(_box[..3], device: p.device);
+        var max = tensor(_box[3..], device: p.device);
         var u = (p.Minus(min)) / (max.Minus(min));                                                    // one sub, one div (float32)
         var inside = (u > S(0f)).logical_and(u < S(1f)).all(1);
 
@@ -94,7 +94,10 @@ public sealed class RadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor Sigma)
     /// <summary>The scene box (min x, y, z, max x, y, z).</summary>
     public IReadOnlyList<float> SceneBox => _box;
 
-    /// <summary>Evaluates in chunks without gradients.</summary>
+    // Where this field's parameters are (any one of them tells).
+    Device ParameterDevice => parameters().First().device;
+
+    /// <summary>Evaluates in chunks without gradients, on the field's device.</summary>
     public (float[] Rgb, float[] Sigma) Evaluate(float[] points, int chunk = 65536)
     {
         using var _ = no_grad();
@@ -105,9 +108,9 @@ public sealed class RadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor Sigma)
         {
             using var scope = NewDisposeScope();
             int m = Math.Min(chunk, n - start);
-            var (r, s) = forward(tensor(points.AsSpan(start * 3, m * 3).ToArray(), [m, 3]));
-            r.contiguous().data<float>().CopyTo(rgb, start * 3);
-            s.contiguous().data<float>().CopyTo(sigma, start);
+            var (r, s) = forward(tensor(points.AsSpan(start * 3, m * 3).ToArray(), [m, 3], device: ParameterDevice));
+            r.cpu().contiguous().data<float>().CopyTo(rgb, start * 3);
+            s.cpu().contiguous().data<float>().CopyTo(sigma, start);
         }
         return (rgb, sigma);
     }

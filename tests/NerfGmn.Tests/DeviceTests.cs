@@ -123,6 +123,29 @@ public class DeviceTests
     }
 
     [TestMethod]
+    [DataRow("mlp")]
+    [DataRow("triplane")]
+    [DataRow("hash")]
+    public void AFittingStepCreatesEveryTensorOnThePointsDevice(string arch)
+    {
+        using var gen = new Generator(6);
+        using var model = new Fitting.BatchedRadianceField(Architectures.ArchitecturePresets.Get(arch), 2, [gen, gen]);
+        var (optimizer, _) = model.CreateAdam(1e-3, 1e-2);
+        using var points = rand([2, 50, 3], generator: gen) * 1.4 - 0.7;
+        float loss = WithMetaDefault(() =>
+        {
+            var (rgb, sigma, _) = model.forward(points);
+            using var l = rgb.square().mean() + sigma.mean();
+            optimizer.zero_grad();
+            l.backward();
+            optimizer.step();
+            return l.item<float>();
+        });
+        Assert.IsTrue(float.IsFinite(loss));
+        Assert.AreEqual(arch, model.Export(1).Architecture.Name);
+    }
+
+    [TestMethod]
     public void TheMLNetStageEmbedsWithTheModelOnItsDevice()
     {
         var ml = new Microsoft.ML.MLContext(seed: 0);

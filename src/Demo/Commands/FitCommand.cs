@@ -21,12 +21,14 @@ static class FitCommand
         var rays = new Option<int>("--rays") { Description = "rays per step", DefaultValueFactory = _ => new ImageFitOptions().RaysPerStep };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var initFrom = new Option<string?>("--init-from") { Description = "start from the initialisation shared by an encoder's training NeRFs (encoder .safetensors) or a dataset's (its folder), so that encoder reads the result as it read them" };
-        var cmd = new Command("fit", "Fit a NeRF of any supported architecture to posed RGBA images") { images, arch, output, format, steps, rays, seed, initFrom };
+        var device = CommonOptions.Device();
+        var cmd = new Command("fit", "Fit a NeRF of any supported architecture to posed RGBA images") { images, arch, output, format, steps, rays, seed, initFrom, device };
         cmd.SetAction(p =>
         {
             var architecture = CommonOptions.LoadOptions(p.GetValue(arch), false).Architecture!;
             var data = ImageFitter.Load(p.GetValue(images)!);
-            var options = new ImageFitOptions { Steps = p.GetValue(steps), RaysPerStep = p.GetValue(rays), Seed = p.GetValue(seed) };
+            var options = new ImageFitOptions { Steps = p.GetValue(steps), RaysPerStep = p.GetValue(rays), Seed = p.GetValue(seed), Device = p.GetValue(device) };
+            CommonOptions.ResolveDevice(options.Device);
             if (p.GetValue(initFrom) is { } from)
             {
                 var init = Directory.Exists(from) ? NerfGmn.Datasets.SharedInitialization.OfDataset(from)

@@ -64,8 +64,8 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
     {
         using var scope = NewDisposeScope();
         long b = points.shape[0], p = points.shape[1];
-        var min = tensor(_box[..3]);
-        var max = tensor(_box[3..]);
+        var min = tensor(_box[..3], device: points.device);
+        var max = tensor(_box[3..], device: points.device);
         var u = (points.Minus(min)) / (max.Minus(min));
         var inside = (u > S(0f)).logical_and(u < S(1f)).all(-1);
 
@@ -110,7 +110,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
     {
         long b = u.shape[0];
         long total = _hashIndexing!.TotalEntries;
-        var nerfOffset = (arange(S(b), dtype: ScalarType.Int64) * S(total)).unsqueeze(1);      // [B, 1]: each NeRF's block of the flat table
+        var nerfOffset = (arange(S(b), dtype: ScalarType.Int64, device: u.device) * S(total)).unsqueeze(1);      // [B, 1]: each NeRF's block of the flat table
         return _hashIndexing.Encode(u, hash_table!.reshape(b * total, _arch.Hash!.Features), nerfOffset);
     }
 
@@ -129,9 +129,9 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
     {
         using var _ = no_grad();
         var layers = _arch.Layers();
-        var lin = layers.Select((l, k) => new LinearWeights(l.Out, l.In, weights[k][index].contiguous().data<float>().ToArray(), null)).ToArray();
+        var lin = layers.Select((l, k) => new LinearWeights(l.Out, l.In, weights[k][index].cpu().contiguous().data<float>().ToArray(), null)).ToArray();
         return new NerfWeights(_arch, lin,
-            triplane?[index].contiguous().data<float>().ToArray(),
-            hash_table?[index].contiguous().data<float>().ToArray());
+            triplane?[index].cpu().contiguous().data<float>().ToArray(),
+            hash_table?[index].cpu().contiguous().data<float>().ToArray());
     }
 }

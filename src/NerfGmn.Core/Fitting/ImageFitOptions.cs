@@ -19,6 +19,8 @@ public sealed record ImageFitOptions
     /// <summary>Views held out for the reported PSNR (taken evenly from the frames).</summary>
     public int HeldOutViews { get; init; } = 2;
     public int Seed { get; init; }
+    /// <summary>Where the NeRF is fitted: <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>; null: CUDA when available, else the CPU.</summary>
+    public string? Device { get; init; }
     /// <summary>
     /// Seed of the initial weights (<see cref="Datasets.SharedInitialization.InitSeed"/>: start where a dataset's NeRFs
     /// started); null: from <see cref="Seed"/>.

@@ -56,10 +56,15 @@ public static class ImageFitter
         var gen = new Generator((ulong)options.Seed);
         using var initGen = options.InitSeed is { } initSeed ? new Generator(initSeed) : null;
         using var model = new BatchedRadianceField(arch, 1, [initGen ?? gen]);
+        // Initialised on the CPU (the same weights on any device), then moved before the optimiser takes its parameters.
+        var device = Runtime.ComputeDevice.Resolve(options.Device);
+        if (device.type != DeviceType.CPU) model.to(device);
         var (optimizer, groups) = model.CreateAdam(options.MlpLearningRate, options.GridLearningRate);
         var baseRates = groups.Select(g => g.Options.LearningRate!.Value).ToArray();
 
         (Tensor, Tensor) Field(Tensor p) { var (rgb, sigma, _) = model.forward(p.unsqueeze(0)); return (rgb[0], sigma[0]); }
+        // The grid is found on the CPU from the field's density on the device.
+        Tensor Density(Tensor p) => Field(p.to(device)).Item2.cpu();
         OccupancyGrid? occupancy = null;
         for (int step = 0; step < options.Steps; step++)
         {
@@ -70,14 +75,15 @@ public static class ImageFitter
 
             if (step >= options.GridWarmup && (step - options.GridWarmup) % options.GridEvery == 0)
                 using (no_grad())
-                    occupancy = OccupancyGrid.FromDensity(p => Field(p).Item2, options.TrainingGridResolution,
+                    occupancy = OccupancyGrid.FromDensity(Density, options.TrainingGridResolution,
                         threshold: 0.01, dilation: 1, adaptive: true);
 
-            var pick = randint(0, allO.shape[0], [options.RaysPerStep], generator: gen);
-            var bg = rand(3, generator: gen, dtype: ScalarType.Float64);
+            // Rays and targets are drawn on the CPU and moved once per step.
+            var pick = randint(0, allO.shape[0], [options.RaysPerStep], generator: gen, device: CPU);
+            var bg = rand(3, generator: gen, dtype: ScalarType.Float64, device: CPU);
             var rgba = allT.index_select(0, pick).to_type(ScalarType.Float64);
-            var gt = (rgba[.., 0..3] * rgba[.., 3..4]).Plus(bg * S(1).Minus(rgba[.., 3..4]));
-            var render = VolumeRenderer.Render(p => Field(p), allO.index_select(0, pick), allD.index_select(0, pick), occupancy,
+            var gt = (rgba[.., 0..3] * rgba[.., 3..4]).Plus(bg * S(1).Minus(rgba[.., 3..4])).to(device);
+            var render = VolumeRenderer.Render(p => Field(p), allO.index_select(0, pick).to(device), allD.index_select(0, pick).to(device), occupancy,
                 new RenderOptions { Stratified = true, Background = bg.data<double>().ToArray(), Generator = gen, ChunkRays = options.RaysPerStep });
             var loss = nn.functional.smooth_l1_loss(render.Rgb, gt);
             if (loss.requires_grad)   // false only when no sample of this batch fell in an occupied cell

@@ -146,6 +146,17 @@ public class DeviceTests
     }
 
     [TestMethod]
+    public void TheClassifierHeadTrainsWithEveryTensorOnItsDevice()
+    {
+        var rng = new Random(1);
+        var x = Enumerable.Range(0, 24).Select(i => Enumerable.Range(0, 8).Select(j => (float)(rng.NextDouble() + (j == i % 3 ? 2 : 0))).ToArray()).ToList();
+        var labels = Enumerable.Range(0, 24).Select(i => $"c{i % 3}").ToList();
+        var options = new Classification.ClassifierHeadOptions { Hidden = [16], Epochs = 3, BatchSize = 12, Device = "cpu" };
+        var model = WithMetaDefault(() => Classification.ClassifierHeadTrainer.Train(x, labels, options));
+        Assert.AreEqual(3, model.Classes.Length);
+    }
+
+    [TestMethod]
     public void TheMLNetStageEmbedsWithTheModelOnItsDevice()
     {
         var ml = new Microsoft.ML.MLContext(seed: 0);

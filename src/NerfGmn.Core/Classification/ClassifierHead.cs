@@ -7,7 +7,7 @@ namespace NerfGmn.Classification;
 
 /// <summary>
 /// <c>FcClassifier([in, 512, 256], classes)</c>: blocks of Linear → BatchNorm1d → ReLU → Dropout, then a Linear to
-/// class logits.
+/// class logits. Built on the CPU (seeded draws are the same everywhere); the trainer moves it to its device.
 /// </summary>
 public sealed class ClassifierHead : nn.Module<Tensor, Tensor>
 {
@@ -21,12 +21,12 @@ public sealed class ClassifierHead : nn.Module<Tensor, Tensor>
         int width = inputDim;
         foreach (var h in hidden)
         {
-            linears.Add(nn.Linear(width, h));
-            norms.Add(nn.BatchNorm1d(h));
+            linears.Add(nn.Linear(width, h, device: CPU));
+            norms.Add(nn.BatchNorm1d(h, device: CPU));
             width = h;
         }
         dropout = nn.Dropout(dropoutRate);
-        output = nn.Linear(width, classes);
+        output = nn.Linear(width, classes, device: CPU);
         RegisterComponents();
     }
 

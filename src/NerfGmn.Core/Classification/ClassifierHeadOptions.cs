@@ -15,6 +15,11 @@ public sealed record ClassifierHeadOptions
     /// <summary>Evaluate every this many epochs (and at the last) and keep the best on the validation rows, if any.</summary>
     public int EvaluateEvery { get; init; } = 5;
     public int Seed { get; init; }
+    /// <summary>
+    /// Where the head trains: <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>; null: CUDA when available, else the CPU. The trained
+    /// head is plain arrays (<see cref="ClassifierHeadModel"/>), so predicting needs no device.
+    /// </summary>
+    public string? Device { get; init; }
 
     public void Validate()
     {

@@ -32,8 +32,10 @@ public static class ClassifierHeadTrainer
         var rng = new Random(options.Seed);
         var gen = new Generator((ulong)options.Seed);
         // The training set as one tensor: batches are gathered from it, not rebuilt from managed rows every step.
-        using var xAll = Runtime.TensorRows.FromRows(x);
+        var device = Runtime.ComputeDevice.Resolve(options.Device);
+        using var xAll = Runtime.TensorRows.FromRows(x).to(device);
         using var head = new ClassifierHead(dim, options.Hidden, classes.Length, options.Dropout);
+        if (device.type != DeviceType.CPU) head.to(device);   // built (and seeded) on the CPU, moved before the optimiser
         int batches = (x.Count + options.BatchSize - 1) / options.BatchSize;
         var schedule = new OneCycleSchedule(options.MaxLearningRate, options.Epochs * batches);
         var group = new AdamW.ParamGroup(head.parameters(), new AdamW.Options
@@ -56,7 +58,7 @@ public static class ClassifierHeadTrainer
             {
                 using var scope = NewDisposeScope();
                 var idx = order.Skip(b * options.BatchSize).Take(options.BatchSize).Select(i => (long)i).ToArray();
-                var batchX = xAll.index_select(0, tensor(idx));
+                var batchX = xAll.index_select(0, tensor(idx, device: device));
                 var batchY = idx.Select(i => (long)y[(int)i]).ToArray();
                 var (bx, by) = options.Mixing ? EmbeddingMixing.Augment(batchX, batchY, rng, gen) : (batchX, batchY);
                 // BatchNorm cannot train on one row: skip a final batch of one, as drop_last would.
@@ -66,7 +68,7 @@ public static class ClassifierHeadTrainer
                 group.Options.beta1 = beta1;
                 optimizer.zero_grad();
                 var logits = head.forward(bx);
-                var loss = nn.functional.cross_entropy(logits, tensor(by));
+                var loss = nn.functional.cross_entropy(logits, tensor(by, device: device));
                 loss.backward();
                 optimizer.step();
                 lossSum += loss.item<float>();

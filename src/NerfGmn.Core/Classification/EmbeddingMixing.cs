@@ -19,10 +19,10 @@ public static class EmbeddingMixing
         var mixed = Enumerable.Range(0, y.Count).Where(i => byClass[y[i]].Length > 2).ToArray();
         if (mixed.Length == 0) return (x.alias(), y.ToArray());
         var partners = mixed.Select(i => (long)byClass[y[i]][rng.Next(byClass[y[i]].Length)]).ToArray();
-        var t = tensor(mixed.Select(_ => (float)rng.NextDouble()).ToArray()).to_type(x.dtype).unsqueeze(1);
-        var r = rand([mixed.Length, x.shape[1]], generator: gen, dtype: x.dtype);
-        var own = x.index_select(0, tensor(mixed.Select(i => (long)i).ToArray()));
-        var other = x.index_select(0, tensor(partners));
+        var t = tensor(mixed.Select(_ => (float)rng.NextDouble()).ToArray(), device: x.device).to_type(x.dtype).unsqueeze(1);
+        var r = rand([mixed.Length, x.shape[1]], generator: gen, dtype: x.dtype, device: CPU).to(x.device);   // the generator is a CPU one
+        var own = x.index_select(0, tensor(mixed.Select(i => (long)i).ToArray(), device: x.device));
+        var other = x.index_select(0, tensor(partners, device: x.device));
         var appended = where(r.ge(t), other, own);
         return (cat([x, appended], 0), y.Concat(mixed.Select(i => y[i])).ToArray());
     }

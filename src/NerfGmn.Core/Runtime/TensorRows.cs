@@ -15,7 +15,7 @@ public static class TensorRows
             if (rows[i].Length != d) throw new ArgumentException($"row {i} has {rows[i].Length} values, row 0 has {d}");
             rows[i].CopyTo(flat, (long)i * d);
         }
-        return tensor(flat, [rows.Count, d]);
+        return tensor(flat, [rows.Count, d], device: CPU);   // managed data lands on the CPU; callers move it
     }
 
     public static float[][] ToRows(Tensor m)

@@ -53,7 +53,8 @@ static class EmbedCommand
                     embeddings = embedder.EmbedFiles(items.Select(i => i.Path).ToArray(), Math.Max(1, p.GetValue(batchSize)), done => task.Value = done);
                 });
             foreach (var (path, rms) in far.OrderBy(f => f.Path, StringComparer.Ordinal))
-                AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {path}: weights far outside the encoder's training NeRFs (standardised RMS {rms:F1}, training ≈ 1); fitted from another initialisation? (fit --init-from)");
+                // stderr, one unwrapped line per file, like errors (the console's markup would wrap it at its width).
+                Console.Error.WriteLine($"warning: {path}: weights far outside the encoder's training NeRFs (standardised RMS {rms:F1}, training ≈ 1); fitted from another initialisation? (fit --init-from)");
             int dim = embeddings[0].Length;
             SafeTensorsFile.Write(outPath, new Dictionary<string, SafeTensor> { ["embeddings"] = SafeTensor.FromFloats(embeddings.SelectMany(e => e).ToArray(), items.Count, dim) },
                 new Dictionary<string, string> { ["ids"] = JsonSerializer.Serialize(items.Select(i => i.Id)), ["encoder"] = Path.GetFileName(p.GetValue(encoder)!) });

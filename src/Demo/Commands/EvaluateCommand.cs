@@ -19,9 +19,10 @@ static class EvaluateCommand
         var gallery = new Option<string>("--gallery") { Description = "labelled split for kNN classification, or 'none'", DefaultValueFactory = _ => "train" };
         var k = new Option<int>("--k") { Description = "neighbours voting in kNN classification", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "also write the report as JSON" };
+        var archs = new Option<string?>("--archs") { Description = "comma-separated query architectures (default: every architecture folder present)" };
         var device = CommonOptions.Device();
         var cmd = new Command("evaluate", "Class retrieval, cross-architecture instance retrieval and kNN classification of an encoder on a dataset")
-            { encoder, data, split, gallery, k, json, device };
+            { encoder, data, split, gallery, k, json, archs, device };
         cmd.SetAction(p =>
         {
             string root = p.GetValue(data)!;
@@ -29,6 +30,7 @@ static class EvaluateCommand
             using var embedder = NerfEmbedder.Load(p.GetValue(encoder)!, device: CommonOptions.ResolveDevice(p.GetValue(device)));
             var options = new EncoderEvaluationOptions
             {
+                Architectures = p.GetValue(archs)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 Split = p.GetValue(split)!, GallerySplit = p.GetValue(gallery) is "none" ? null : p.GetValue(gallery), Neighbours = p.GetValue(k),
             };
             EncoderEvaluationReport report = null!;

@@ -8,6 +8,8 @@ public sealed record EncoderEvaluationOptions
 {
     /// <summary>The split whose NeRFs are queries (and, for instance retrieval, gallery).</summary>
     public string Split { get; init; } = "test";
+    /// <summary>Architectures whose NeRFs of the split are queries; null = every architecture folder present.</summary>
+    public IReadOnlyList<string>? Architectures { get; init; }
     /// <summary>Labelled gallery for kNN classification; null skips classification.</summary>
     public string? GallerySplit { get; init; } = "train";
     /// <summary>Architectures whose gallery NeRFs are embedded; null = the paper's three families present.</summary>
@@ -63,7 +65,7 @@ public static class EncoderEvaluation
         if (options.Neighbours < 1) throw new ArgumentException("neighbours must be at least 1");
         if (!File.Exists(data.SplitFile(options.Split))) throw new NerfFormatException(data.SplitFile(options.Split), $"split file '{options.Split}.txt' not found");
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var queries = data.Entries(options.Split);
+        var queries = data.Entries(options.Split, options.Architectures);
         if (queries.Count == 0) throw new NerfFormatException(data.Root, $"no NeRFs listed in {options.Split}.txt");
         var queryEmb = Embed(embedder, queries, options, $"embedding {options.Split}", progress, cancel);
 

@@ -1,5 +1,6 @@
 using NerfGmn.Encoder;
 using NerfGmn.Graphs;
+using NerfGmn.Fitting;
 using NerfGmn.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -143,6 +144,23 @@ public class DeviceTests
         });
         Assert.IsTrue(float.IsFinite(loss));
         Assert.AreEqual(arch, model.Export(1).Architecture.Name);
+    }
+
+    [TestMethod]
+    public void TheDatasetBuildersBatchedFitCreatesEveryTensorOnItsDevice()
+    {
+        var arch = Architectures.ArchitecturePresets.Get("hash");
+        using var gen = new Generator(8);
+        // Sample pools (the data side, on the CPU) from a ball of colour.
+        FieldFitter.TrueField ball = p => (p.abs(), (p.norm(1).lt(0.4)).to_type(ScalarType.Float32) * 50);
+        var samples = FieldFitter.Sample(ball, p => p.norm(1) - 0.4, gen, uniform: 256, surface: 256);
+        var options = new Fitting.FieldFitOptions { Steps = 3, PointsPerStep = 128 };
+        var weights = WithMetaDefault(() =>
+        {
+            using var model = FieldFitter.Fit(arch, [samples, samples], options, 50, device: CPU);
+            return model.Export(1);
+        });
+        Assert.IsTrue(weights.Layers.All(l => l.Weight.All(float.IsFinite)));
     }
 
     [TestMethod]

@@ -24,10 +24,13 @@ static class BenchCommand
         var families = new Option<string?>("--families") { Description = "encoder suite: comma-separated subset of mlp,tri,hash" };
         var presets = new Option<string?>("--encoders") { Description = "encoder suite: comma-separated subset of paper,cpu" };
         var runs = new Option<int>("--runs") { Description = "timed runs per measurement (median)", DefaultValueFactory = _ => 3 };
-        var cmd = new Command("bench", "Measure graph conversion, the encoder and libtorch runtime settings (JSON, medians)") { suite, output, families, presets, runs };
+        var device = CommonOptions.Device();
+        var cmd = new Command("bench", "Measure graph conversion, the encoder and libtorch runtime settings (JSON, medians)") { suite, output, families, presets, runs, device };
         cmd.SetAction(p =>
         {
             var results = new SortedDictionary<string, object>();
+            var on = CommonOptions.ResolveDevice(p.GetValue(device));
+            results["device"] = NerfGmn.Runtime.ComputeDevice.Describe(on);
             string s = p.GetValue(suite)!;
             if (s is "all" or "graph")
             {
@@ -50,11 +53,11 @@ static class BenchCommand
                     foreach (var (k, v) in encoderResults) results[k] = Math.Round(v, k.EndsWith("_normalized") ? 2 : 3);
                 }
                 Keep(EncoderBenchmark.Run(encoders, Math.Max(1, p.GetValue(runs)), m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}…[/]"), only, Calibrate,
-                    partial: r => { Keep(r); Save(p.GetValue(output), results); }));
+                    partial: r => { Keep(r); Save(p.GetValue(output), results); }, device: on));
                 var sorted = samples.Order().ToArray();
                 results["matmul_gflops"] = Math.Round(sorted[sorted.Length / 2], 1);
                 results["matmul_gflops_range"] = $"{sorted[0]:F1}-{sorted[^1]:F1}";
-                if (only is null) results["decoder_points_per_s"] = Math.Round(EncoderBenchmark.DecoderPointsPerSecond(NerfGmn.Decoder.ImplicitDecoderOptions.Paper));
+                if (only is null) results["decoder_points_per_s"] = Math.Round(EncoderBenchmark.DecoderPointsPerSecond(NerfGmn.Decoder.ImplicitDecoderOptions.Paper, device: on));
                 results["peak_rss_mb"] = Math.Round(BenchmarkStats.PeakRssMb(), 1);
                 results["allocator"] = NerfGmn.Runtime.TorchRuntime.HeapReuse ? "heap-reuse" : "glibc-mmap";
             }
@@ -63,7 +66,7 @@ static class BenchCommand
                 // The cpu recipe's whole L_C step (target ≤ 1,000 ms on 2 threads), between two calibrations.
                 AnsiConsole.MarkupLine("[grey]cpu recipe training step…[/]");
                 double before = RuntimeBenchmark.MatmulGflops();
-                results["encoder.cpu_recipe.train_ms_per_step"] = Math.Round(EncoderBenchmark.ContrastiveStepMs(NerfGmn.Encoder.GmnPresets.Cpu, Math.Max(5, p.GetValue(runs))), 1);
+                results["encoder.cpu_recipe.train_ms_per_step"] = Math.Round(EncoderBenchmark.ContrastiveStepMs(NerfGmn.Encoder.GmnPresets.Cpu, Math.Max(5, p.GetValue(runs)), on), 1);
                 results["encoder.cpu_recipe.matmul_gflops"] = Math.Round((before + RuntimeBenchmark.MatmulGflops()) / 2, 1);
                 results["encoder.cpu_recipe.threads"] = TorchSharp.torch.get_num_threads();
                 Save(p.GetValue(output), results);

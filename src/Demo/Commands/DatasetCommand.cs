@@ -31,7 +31,8 @@ static class DatasetCommand
         var archs = new Option<string?>("--archs") { Description = "comma-separated architecture folders (default: mlp,triplane,hash + unseen variants for test objects)" };
         var classes = new Option<string?>("--classes") { Description = "comma-separated classes (default: all 13)" };
         var ownInit = new Option<bool>("--own-init") { Description = "give every NeRF its own initial weights (default: one shared init per architecture, as nf2vec)" };
-        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, meshes, output, perClass, split, seed, shard, imageSize, views, steps, batch, minPsnr, pth, half, noGrids, archs, testArchs, classes, ownInit };
+        var device = CommonOptions.Device();
+        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, meshes, output, perClass, split, seed, shard, imageSize, views, steps, batch, minPsnr, pth, half, noGrids, archs, testArchs, classes, ownInit, device };
         build.SetAction((p, cancel) =>
         {
             var shardParts = p.GetValue(shard)!.Split('/');
@@ -40,7 +41,7 @@ static class DatasetCommand
             var options = new DatasetBuildOptions
             {
                 Recipe = p.GetValue(recipe)!, MeshFolder = p.GetValue(meshes), Root = p.GetValue(output)!, ObjectsPerClass = p.GetValue(perClass), Seed = p.GetValue(seed),
-                ShardIndex = si, ShardCount = sn, ImageSize = p.GetValue(imageSize), FitBatch = p.GetValue(batch),
+                ShardIndex = si, ShardCount = sn, ImageSize = p.GetValue(imageSize), FitBatch = p.GetValue(batch), Device = p.GetValue(device),
                 Fit = new FieldFitOptions { Steps = p.GetValue(steps) }, MinPsnr = p.GetValue(minPsnr), WritePth = p.GetValue(pth),
                 Architectures = p.GetValue(archs)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Classes = p.GetValue(classes)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
@@ -51,6 +52,7 @@ static class DatasetCommand
                 PsnrViews = Math.Min(2, p.GetValue(views)), SharedInit = !p.GetValue(ownInit),
             };
             options.Validate();
+            CommonOptions.ResolveDevice(options.Device);
             var builder = new DatasetBuilder(options);
             var (train, val, test) = options.SplitCounts();
             AnsiConsole.MarkupLineInterpolated($"[bold]{options.Recipe}[/] → [blue]{options.Root}[/]: {train}/{val}/{test} train/val/test objects per class, shard {si}/{sn}");

@@ -21,8 +21,10 @@ public static class EncoderBenchmark
     /// (ms per graph × GFLOP/s ÷ 1000) then use the mean of those two, so the host's drifting speed cancels per family.
     /// </param>
     public static Dictionary<string, double> Run(IReadOnlyDictionary<string, GmnOptions> encoders, int runs = 3, Action<string>? progress = null,
-        IReadOnlyCollection<string>? only = null, Func<double>? matmulGflops = null, Action<IReadOnlyDictionary<string, double>>? partial = null)
+        IReadOnlyCollection<string>? only = null, Func<double>? matmulGflops = null, Action<IReadOnlyDictionary<string, double>>? partial = null,
+        Device? device = null)
     {
+        device ??= CPU;
         var result = new Dictionary<string, double>();
         var families = new (string Key, string Preset)[] { ("mlp", "mlp"), ("tri", "triplane"), ("hash", "hash") }
             .Where(f => only is null || only.Contains(f.Key)).ToArray();
@@ -32,18 +34,20 @@ public static class EncoderBenchmark
         {
             manual_seed(0);
             using var gmn = new GraphMetaNetwork(options);
+            OnDevice(gmn, device);
             var optimizer = optim.AdamW(gmn.parameters(), lr: 1e-4, weight_decay: 1e-2);
             foreach (var (key, _) in families)
             {
                 progress?.Invoke($"{prefix}.{key}");
                 double? before = matmulGflops?.Invoke();
-                using var batch = GraphBatch.From(graphs[key]);
+                using var batch = GraphBatch.From(graphs[key], device);
                 gmn.eval();
                 double fwd = BenchmarkStats.MedianMs(() =>
                 {
                     using var scope = NewDisposeScope();
                     using var _ = no_grad();
                     gmn.forward(batch);
+                    Synchronize(device);
                 }, runs, 1);
                 gmn.train();
                 bool peakReset = BenchmarkStats.ResetPeakRss();
@@ -54,6 +58,7 @@ public static class EncoderBenchmark
                     var z = gmn.forward(batch);
                     z.square().mean().backward();
                     optimizer.step();
+                    Synchronize(device);
                 }, runs, 1);
                 result[$"{prefix}.{key}.fwd_ms_per_graph"] = fwd / 8;
                 result[$"{prefix}.{key}.train_ms_per_graph"] = train / 8;
@@ -78,8 +83,9 @@ public static class EncoderBenchmark
     /// tri-plane, 2 hash, with the recipe's weight statistics and probe features), train-mode forward (grid edges
     /// subsampled), SigLIP, backward, AdamW. Median ms per step.
     /// </summary>
-    public static double ContrastiveStepMs(GmnOptions options, int runs = 5)
+    public static double ContrastiveStepMs(GmnOptions options, int runs = 5, Device? device = null)
     {
+        device ??= CPU;
         var archs = new[] { "mlp", "triplane", "hash", "mlp", "triplane", "hash", "mlp", "triplane" };
         var weights = archs.Select((a, s) => GraphBenchmark.RandomWeights(ArchitecturePresets.Get(a), s)).ToList();
         manual_seed(0);
@@ -89,28 +95,30 @@ public static class EncoderBenchmark
         var graphOptions = gmn.GraphOptions(TriplanePositionLayout.Clean);
         var graphs = weights.Select(w => ParameterGraphBuilder.Build(w, graphOptions)).ToList();
         using var siglip = new Training.SigLipLoss();
+        OnDevice(gmn, device);
+        OnDevice(siglip, device);
         var optimizer = optim.AdamW(gmn.parameters().Concat(siglip.parameters()), lr: 1e-4, weight_decay: 1e-2);
         gmn.train();
-        using var pairIndex = arange(S(0), S(8), S(2));
-        using var partnerIndex = arange(S(1), S(8), S(2));
         return BenchmarkStats.MedianMs(() =>
         {
             using var scope = NewDisposeScope();
-            using var batch = GraphBatch.From(graphs);
+            using var batch = GraphBatch.From(graphs);   // assembled on the CPU every step, as train does
             optimizer.zero_grad();
-            var z = gmn.forward(batch);
-            siglip.forward(z.index_select(0, pairIndex), z.index_select(0, partnerIndex)).backward();
+            siglip.Pairs(gmn.forward(batch)).backward();
             optimizer.step();
+            Synchronize(device);
         }, runs, 1);
     }
 
     /// <summary>Decoder forward+backward query points per second (one NeRF batch of 8 × 4,096 points).</summary>
-    public static double DecoderPointsPerSecond(ImplicitDecoderOptions options, int runs = 3)
+    public static double DecoderPointsPerSecond(ImplicitDecoderOptions options, int runs = 3, Device? device = null)
     {
+        device ??= CPU;
         manual_seed(0);
         using var decoder = new ImplicitDecoder(options);
-        using var emb = randn(8, options.EmbeddingDim);
-        using var pts = rand(8, 4096, 3) * S(1.4f) - S(0.7f);
+        OnDevice(decoder, device);
+        using var emb = randn(8, options.EmbeddingDim, device: device);
+        using var pts = rand(8, 4096, 3, device: device) * S(1.4f) - S(0.7f);
         var optimizer = optim.AdamW(decoder.parameters(), lr: 1e-4);
         double ms = BenchmarkStats.MedianMs(() =>
         {
@@ -119,7 +127,19 @@ public static class EncoderBenchmark
             var (rgb, sigma) = decoder.forward((emb, pts));
             (rgb.mean().Plus(sigma.mean())).backward();
             optimizer.step();
+            Synchronize(device);
         }, runs, 1);
         return 8 * 4096 / (ms / 1000);
+    }
+
+    static void OnDevice(TorchSharp.torch.nn.Module module, Device device)
+    {
+        if (device.type != DeviceType.CPU) module.to(device);
+    }
+
+    // A GPU runs asynchronously: a timed step ends when its kernels have.
+    static void Synchronize(Device device)
+    {
+        if (device.type == DeviceType.CUDA) cuda.synchronize(device);
     }
 }

@@ -20,6 +20,8 @@ public sealed record DatasetBuildOptions
     public int Views { get; init; } = 36;
     /// <summary>NeRFs fitted together in one batched optimisation.</summary>
     public int FitBatch { get; init; } = 8;
+    /// <summary>Where the batched fits run (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>; null: CUDA when available). Not part of a build's identity.</summary>
+    public string? Device { get; init; }
     public FieldFitOptions Fit { get; init; } = new();
     /// <summary>Quality gate: a NeRF below this PSNR (dB, on held-out views) is refitted once with twice the steps, then reported.</summary>
     public double MinPsnr { get; init; } = 20;

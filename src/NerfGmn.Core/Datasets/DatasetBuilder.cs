@@ -79,6 +79,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
     public IReadOnlyList<NerfRecord> Build(Action<BuildProgress>? progress = null, CancellationToken cancel = default)
     {
         Options.Validate();
+        _device = Runtime.ComputeDevice.Resolve(Options.Device);
         Directory.CreateDirectory(Options.Root);
         CleanTemporaries();
         CheckSameBuild();
@@ -142,7 +143,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
         {
             var sw = Stopwatch.StartNew();
             using var model = log.Time("fit", () => FieldFitter.Fit(arch, samples, Options.Fit, objects[0].MaxDensity, batch.Select(o => NerfSeed(archName, o, 0)).ToArray(),
-                batch.Select(o => InitSeed(archName, o, 0)).ToArray()));
+                batch.Select(o => InitSeed(archName, o, 0)).ToArray(), device: _device));
             double perNerf = sw.Elapsed.TotalSeconds / batch.Length;
             for (int k = 0; k < batch.Length; k++)
             {
@@ -156,7 +157,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
                     // Quality gate: one refit alone with twice the steps; keep the better of the two.
                     var sw2 = Stopwatch.StartNew();
                     using var refit = log.Time("refit", () => FieldFitter.Fit(arch, [samples[k]], Options.Fit with { Steps = 2 * Options.Fit.Steps }, objects[k].MaxDensity,
-                        [NerfSeed(archName, batch[k], 1)], [InitSeed(archName, batch[k], 1)]));
+                        [NerfSeed(archName, batch[k], 1)], [InitSeed(archName, batch[k], 1)], device: _device));
                     var w2 = refit.Export(0);
                     var (psnr2, grid2) = log.Time("evaluate", () => Evaluate(w2, gtFolders[k], regions[k]));
                     seconds += sw2.Elapsed.TotalSeconds;
@@ -256,13 +257,15 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
     }
 
     /// <summary>The settings a dataset was started with (<c>&lt;root&gt;/build.json</c>).</summary>
+    TorchSharp.torch.Device _device = TorchSharp.torch.CPU;
+
     public string SettingsPath => Path.Combine(Options.Root, "build.json");
 
     static readonly JsonSerializerOptions SettingsJson = new() { WriteIndented = true, IncludeFields = true };
 
     // Where NeRFs are, which shard builds and how many are fitted together do not change what a NeRF is.
     static readonly string[] NotIdentity = [nameof(DatasetBuildOptions.Root), nameof(DatasetBuildOptions.ShardIndex),
-        nameof(DatasetBuildOptions.ShardCount), nameof(DatasetBuildOptions.FitBatch), nameof(DatasetBuildOptions.MeshFolder)];
+        nameof(DatasetBuildOptions.ShardCount), nameof(DatasetBuildOptions.FitBatch), nameof(DatasetBuildOptions.MeshFolder), nameof(DatasetBuildOptions.Device)];
 
     /// <summary>
     /// A resumed (or second-shard) build must make the same dataset: refuse other settings, naming what differs, instead

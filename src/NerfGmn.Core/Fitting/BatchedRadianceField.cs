@@ -26,7 +26,8 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
     public int Count => _b;
     public NerfArchitecture Architecture => _arch;
 
-    /// <param name="generators">One generator per NeRF (initialisation independent of batch composition), or null.</param>
+    /// <param name="generators">One generator per NeRF (initialisation independent of batch composition), or null.
+    /// Initialised on the CPU whatever the default device (the generators are CPU ones); move the model afterwards.</param>
     public BatchedRadianceField(NerfArchitecture arch, int count, IReadOnlyList<Generator>? generators = null) : base(nameof(BatchedRadianceField))
     {
         if (generators is not null && generators.Count != count) throw new ArgumentException("one generator per NeRF", nameof(generators));
@@ -40,11 +41,11 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
             throw new NotSupportedException($"cannot fit encoding '{_arch.Encoding.Type}'");
 
         if (_arch.Triplane is { } tp)
-            triplane = new Parameter(PerNerf(g => normal(0, 0.01, [3, tp.Resolution, tp.Resolution, tp.Channels], generator: g)));
+            triplane = new Parameter(PerNerf(g => normal(0, 0.01, [3, tp.Resolution, tp.Resolution, tp.Channels], generator: g, device: CPU)));
         if (_arch.Hash is { } h)
         {
             _hashIndexing = new HashGridIndexing(h);
-            hash_table = new Parameter(PerNerf(g => (rand([_hashIndexing.TotalEntries, h.Features], generator: g) * S(2) - S(1)) * S(1e-4f)));
+            hash_table = new Parameter(PerNerf(g => (rand([_hashIndexing.TotalEntries, h.Features], generator: g, device: CPU) * S(2) - S(1)) * S(1e-4f)));
         }
         var layers = _arch.Layers();
         bool sine = _arch.Activation == NerfActivation.Sine;
@@ -53,7 +54,7 @@ public sealed class BatchedRadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor
             var (o, i) = layers[k];
             // tcnn initialisation: Xavier-uniform for ReLU nets; Sine: U(±30/fan_in) first, U(±√(6/fan_in)) after.
             double bound = sine ? (k == 0 ? 30.0 / i : Math.Sqrt(6.0 / i)) : Math.Sqrt(6.0 / (i + o));
-            weights.Add(new Parameter(PerNerf(g => (rand([o, i], generator: g) * S(2) - S(1)) * S(bound))));
+            weights.Add(new Parameter(PerNerf(g => (rand([o, i], generator: g, device: CPU) * S(2) - S(1)) * S(bound))));
         }
         RegisterComponents();
     }

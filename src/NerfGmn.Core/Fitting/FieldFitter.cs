@@ -64,12 +64,18 @@ public static class FieldFitter
     /// initialisation instead (equal seeds give equal initial weights); the loss is a sum of per-NeRF means, so batching
     /// does not rescale any NeRF's gradients. <paramref name="progress"/> gets (step, mean loss).
     /// </summary>
+    /// <param name="device">Where the model is fitted (default: the CPU). It is initialised on the CPU and moved; each step's
+    /// points are drawn from the CPU sample pools with the CPU generators and moved, so any device fits the same NeRFs up to
+    /// floating-point order.</param>
     public static BatchedRadianceField Fit(NerfArchitecture arch, IReadOnlyList<FieldSamples> targets, FieldFitOptions options,
-        double maxDensity, IReadOnlyList<ulong>? seeds = null, IReadOnlyList<ulong>? initSeeds = null, Action<int, double>? progress = null)
+        double maxDensity, IReadOnlyList<ulong>? seeds = null, IReadOnlyList<ulong>? initSeeds = null, Action<int, double>? progress = null,
+        Device? device = null)
     {
+        device ??= CPU;
         seeds ??= Enumerable.Range(0, targets.Count).Select(k => (ulong)(options.Seed * 1000 + k)).ToArray();
         var gens = seeds.Select(s => new Generator(s)).ToArray();
         var model = new BatchedRadianceField(arch, targets.Count, initSeeds is null ? gens : initSeeds.Select(s => new Generator(s)).ToArray());
+        if (device.type != DeviceType.CPU) model.to(device);
         var (optimizer, groups) = model.CreateAdam(options.MlpLearningRate, options.GridLearningRate);
         var baseRates = groups.Select(g => g.Options.LearningRate!.Value).ToArray();
         double minLog = Math.Log(options.MinDensity);
@@ -85,13 +91,13 @@ public static class FieldFitter
             for (int k = 0; k < targets.Count; k++)
             {
                 var t = targets[k];
-                var iu = randint(0, t.UniformPoints.shape[0], [nUniform], generator: gens[k]);
-                var isf = randint(0, t.SurfacePoints.shape[0], [nSurface], generator: gens[k]);
+                var iu = randint(0, t.UniformPoints.shape[0], [nUniform], generator: gens[k], device: CPU);
+                var isf = randint(0, t.SurfacePoints.shape[0], [nSurface], generator: gens[k], device: CPU);
                 pts.Add(cat([t.UniformPoints.index_select(0, iu), t.SurfacePoints.index_select(0, isf)], 0));
                 rgbs.Add(cat([t.UniformRgb.index_select(0, iu), t.SurfaceRgb.index_select(0, isf)], 0));
                 sigmas.Add(cat([t.UniformSigma.index_select(0, iu), t.SurfaceSigma.index_select(0, isf)], 0));
             }
-            var p = stack(pts, 0); var rgbT = stack(rgbs, 0); var sigT = stack(sigmas, 0);
+            var p = stack(pts, 0).to(device); var rgbT = stack(rgbs, 0).to(device); var sigT = stack(sigmas, 0).to(device);
             var (rgb, _, logSigma) = model.forward(p);
             var target = sigT.clamp_min(S(options.MinDensity)).log();
             var densityLoss = nn.functional.smooth_l1_loss(logSigma.clamp_min(S(minLog)), target, reduction: nn.Reduction.None).mean([1L]);

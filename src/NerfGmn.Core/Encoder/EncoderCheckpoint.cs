@@ -60,8 +60,13 @@ public static class EncoderCheckpoint
     /// </summary>
     public static Datasets.SharedInitialization? ReadSharedInitialization(string path)
     {
-        var (encoder, _) = Load(path);
-        using (encoder) return encoder.SharedInit;
+        if (!File.Exists(path)) throw new NerfFormatException(path, "encoder checkpoint not found");
+        // A reference .pth state dict records nothing; a NerfGmn file says it in its metadata (no encoder is built).
+        if (path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase)) return null;
+        var metadata = SafeTensorsFile.Read(path).Metadata;
+        if (!metadata.TryGetValue("format", out var f) || f != Format)
+            throw new NerfFormatException(path, $"not a NerfGmn encoder file (format '{f ?? "none"}', expected {Format})");
+        return metadata.TryGetValue(SharedInitKey, out var init) ? Datasets.SharedInitialization.FromJson(init, path) : null;
     }
 
     /// <summary>Loads an encoder (eval mode) and what it was trained with, onto <paramref name="device"/> (default: the CPU).</summary>

@@ -71,7 +71,12 @@ public sealed class ParameterGraph
         var ea = Get(EdgeAttrName, 2);
         if (x.Shape[1] != NodeFeatures || ei.Shape[0] != 2 || ea.Shape[1] != EdgeFeatures || ea.Shape[0] != ei.Shape[1])
             throw new NerfFormatException(path, $"graph tensors have shapes x [{string.Join(", ", x.Shape)}], edge_index [{string.Join(", ", ei.Shape)}], edge_attr [{string.Join(", ", ea.Shape)}]; expected [N, 3], [2, E], [E, 6]");
-        var graph = new ParameterGraph(x.ToLongs(), ei.ToLongs(), ea.ToFloats());
+        ParameterGraph graph;
+        try { graph = new ParameterGraph(x.ToLongs(), ei.ToLongs(), ea.ToFloats()); }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException)
+        {
+            throw new NerfFormatException(path, $"graph tensors of the wrong type ({e.Message}); expected x and edge_index integer, edge_attr floating point", e);
+        }
         graph.Validate(path);
         return graph;
     }

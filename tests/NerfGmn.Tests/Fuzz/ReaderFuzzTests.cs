@@ -125,6 +125,14 @@ public class ReaderFuzzTests
             }
         }
         n += Check("safetensors (header)", edits, ".safetensors", p => NerfWeightsFile.Read(p));
+
+        // Parameter-graph files: the same container with graph tensors, also with the integer and float tensors swapped.
+        var graph = File.ReadAllBytes(TestPaths.Fixture("tri.graph.safetensors"));
+        ulong graphHeaderLength = BinaryPrimitives.ReadUInt64LittleEndian(graph);
+        string graphHeader = Encoding.UTF8.GetString(graph, 8, (int)graphHeaderLength);
+        var swapped = Encoding.UTF8.GetBytes(graphHeader.Replace("\"I64\"", "\"F64\""));
+        n += Check("graph file", Generic(graph, 13).Append(("integer tensors declared F64", [.. graph[..8], .. swapped, .. graph[(8 + (int)graphHeaderLength)..]])),
+            ".safetensors", p => Graphs.ParameterGraph.Load(p));
         TestContext.WriteLine($"safetensors: {n} cases");
     }
 

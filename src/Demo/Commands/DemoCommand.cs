@@ -45,7 +45,7 @@ public static class DemoCommand
     }
 
     public static string DefaultData() => FindUp(Path.Combine("datasets", "shapes13-mini")) ?? Path.Combine("datasets", "shapes13-mini");
-    public static string DefaultEncoder() => FindUp(Path.Combine("datasets", "encoders", "l_con.cpu-mini.safetensors"), file: true) ?? Path.Combine("datasets", "encoders", "l_con.cpu-mini.safetensors");
+    public static string DefaultEncoder() => FindUp(Path.Combine("datasets", "encoders", "l_con.cpu.safetensors"), file: true) ?? Path.Combine("datasets", "encoders", "l_con.cpu.safetensors");
     public static string DefaultOutput() => Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(DefaultData())))!, "out", "demo");
 
     static string? FindUp(string relative, bool file = false)
@@ -57,6 +57,15 @@ public static class DemoCommand
                 if (file ? File.Exists(candidate) : Directory.Exists(candidate)) return candidate;
             }
         return null;
+    }
+
+    /// <summary>A path inside the repository (the folder holding NerfGmn.sln) relative to it: reports name no machine's folders.</summary>
+    static string RepositoryRelative(string path)
+    {
+        var full = Path.GetFullPath(path);
+        for (var dir = new DirectoryInfo(full); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "NerfGmn.sln"))) return Path.GetRelativePath(dir.FullName, full).Replace('\\', '/');
+        return path;
     }
 
     public static int Run(string dataRoot, string encoderPath, string outputDir, double budgetSeconds, IReadOnlyCollection<string>? classes = null)
@@ -202,7 +211,7 @@ public static class DemoCommand
         var ci = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.AppendLine("# NerfGmn demo report").AppendLine();
-        md.AppendLine($"Dataset `{data}`, encoder `{Path.GetFileName(encoder)}`, classifier trained on {trainCount} NeRFs ({string.Join(", ", TrainArchs)}, train split).");
+        md.AppendLine($"Dataset `{RepositoryRelative(data)}`, encoder `{Path.GetFileName(encoder)}`, classifier trained on {trainCount} NeRFs ({string.Join(", ", TrainArchs)}, train split).");
         md.AppendLine($"Pipeline `NerfEmbedding → {search.BestRun.Trainer}` saved as `{Path.GetFileName(zip)}` and reloaded with `mlContext.Model.Load` before scoring.").AppendLine();
         md.AppendLine("## Classification of the test split (reloaded pipeline)").AppendLine();
         md.AppendLine("| architecture | classifier saw it | NeRFs | accuracy |").AppendLine("|---|---|---|---|");

@@ -16,4 +16,20 @@ public sealed class DecoderProbeTests
         Assert.AreEqual((1 + 0.5 + 1 + 1) / 4.0, DecoderProbe.Auc([3, 4], [1, 3]));
         Assert.IsTrue(double.IsNaN(DecoderProbe.Auc([], [1])));
     }
+
+    /// <summary>The decoder gate runs the auto-decoder end to end: a PSNR curve on fixed draws and a probe per object.</summary>
+    [TestMethod]
+    public void TheDecoderGateTrainsFreeCodesAndProbesEveryObject()
+    {
+        var report = Training.DecoderGate.Run(new Training.DecoderGateOptions
+        {
+            Data = TestPaths.MiniDataset, Objects = 2, MaxSteps = 4, EvaluateEvery = 2, NerfsPerStep = 2, ProbePoints = 200,
+            Decoder = new Decoder.ImplicitDecoderOptions { HiddenDim = 32, LayersBeforeSkip = 1, LayersAfterSkip = 1 },
+        });
+        CollectionAssert.AreEqual(new[] { 0, 2, 4 }, report.Curve.Select(p => p.Step).ToArray());
+        Assert.IsTrue(report.Curve.All(p => double.IsFinite(p.MedianPsnr) && p.MedianPsnr > 5), string.Join(", ", report.Curve));
+        Assert.AreEqual(2, report.Probe.Count);
+        Assert.IsTrue(report.Probe.All(r => r.OccupancyAuc is >= 0 and <= 1 && r.OccupancyAucOtherObject is >= 0 and <= 1));
+        Assert.ThrowsExactly<ArgumentException>(() => Training.DecoderGate.Run(new Training.DecoderGateOptions { Data = TestPaths.MiniDataset, Objects = 1 }));
+    }
 }

@@ -63,36 +63,45 @@ public static class DecoderProbe
             var (obj, arch) = nerfs[i];
             using var nerf = new Fields.RadianceField(IO.NerfWeightsFile.Read(probed.Objects[obj][arch]));
             var grid = probed.Grid(obj, arch, nerf);
-            if (grid.OccupiedCount == 0 || grid.OccupiedCount == grid.Occupied.Length)
-            {
-                rows.Add(new DecoderProbeRow(obj, arch, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN));   // nothing to tell apart
-                continue;
-            }
-            var occupancy = tensor(grid.Occupied);
-            Tensor Sample(Tensor mask)
-            {
-                var cells = mask.nonzero().squeeze(1);
-                return grid.CellPoints(cells.index_select(0, randperm(cells.shape[0], generator: gen)[..(int)Math.Min(points, cells.shape[0])]));
-            }
-            var occupied = Sample(occupancy).unsqueeze(0);
-            var empty = Sample(occupancy.logical_not()).unsqueeze(0);
-            (Tensor Rgb, Tensor SigmaOccupied, Tensor SigmaEmpty) Query(Tensor embedding)
-            {
-                var (rgb, sigma) = decoder.forward((embedding, occupied));
-                return (rgb, sigma, decoder.forward((embedding, empty)).Sigma);
-            }
-            static double AucOf((Tensor, Tensor SigmaOccupied, Tensor SigmaEmpty) q) =>
-                Auc(q.SigmaOccupied.data<float>().ToArray(), q.SigmaEmpty.data<float>().ToArray());
-            var own = Query(z.narrow(0, i, 1));
             // The same architecture's next probed object: a decoder that reads the embedding should fit its own NeRF better.
             var same = Enumerable.Range(0, nerfs.Count).Where(k => nerfs[k].Arch == arch).ToList();
             int other = same.Count < 2 ? -1 : same[(same.IndexOf(i) + 1) % same.Count];
-            rows.Add(new DecoderProbeRow(obj, arch,
-                own.SigmaOccupied.mean().item<float>(), own.SigmaEmpty.mean().item<float>(), nerf.forward(occupied.squeeze(0)).Sigma.mean().item<float>(),
-                AucOf(own), other < 0 ? double.NaN : AucOf(Query(z.narrow(0, other, 1))),
-                own.Rgb.reshape(-1, 3).std(0).mean().item<float>()));
+            rows.Add(Probe(decoder, z.narrow(0, i, 1), other < 0 ? null : z.narrow(0, other, 1), nerf, grid, obj, arch, points, gen));
         }
         return rows;
+    }
+
+    /// <summary>
+    /// One NeRF: the decoder given <paramref name="embedding"/> [1, E] (and <paramref name="otherEmbedding"/>, another
+    /// object's) at up to <paramref name="points"/> occupied and empty cell centres of <paramref name="grid"/>.
+    /// </summary>
+    public static DecoderProbeRow Probe(ImplicitDecoder decoder, Tensor embedding, Tensor? otherEmbedding, Fields.RadianceField nerf,
+        Rendering.OccupancyGrid grid, string obj, string arch, int points, Generator gen)
+    {
+        if (grid.OccupiedCount == 0 || grid.OccupiedCount == grid.Occupied.Length)   // nothing to tell apart
+            return new DecoderProbeRow(obj, arch, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var occupancy = tensor(grid.Occupied);
+        Tensor Sample(Tensor mask)
+        {
+            var cells = mask.nonzero().squeeze(1);
+            return grid.CellPoints(cells.index_select(0, randperm(cells.shape[0], generator: gen)[..(int)Math.Min(points, cells.shape[0])]));
+        }
+        var occupied = Sample(occupancy).unsqueeze(0);
+        var empty = Sample(occupancy.logical_not()).unsqueeze(0);
+        (Tensor Rgb, Tensor SigmaOccupied, Tensor SigmaEmpty) Query(Tensor e)
+        {
+            var (rgb, sigma) = decoder.forward((e, occupied.to(e.device)));
+            return (rgb, sigma, decoder.forward((e, empty.to(e.device))).Sigma);
+        }
+        static double AucOf((Tensor, Tensor SigmaOccupied, Tensor SigmaEmpty) q) =>
+            Auc(q.SigmaOccupied.cpu().data<float>().ToArray(), q.SigmaEmpty.cpu().data<float>().ToArray());
+        var own = Query(embedding);
+        return new DecoderProbeRow(obj, arch,
+            own.SigmaOccupied.mean().item<float>(), own.SigmaEmpty.mean().item<float>(), nerf.forward(occupied.squeeze(0)).Sigma.mean().item<float>(),
+            AucOf(own), otherEmbedding is null ? double.NaN : AucOf(Query(otherEmbedding)),
+            own.Rgb.reshape(-1, 3).std(0).mean().item<float>());
     }
 
     /// <summary>ROC AUC of "positive scores above negative ones", ties counted half (Mann–Whitney U / (n₊·n₋)).</summary>

@@ -34,7 +34,7 @@ public static class EncoderBenchmark
         {
             manual_seed(0);
             using var gmn = new GraphMetaNetwork(options);
-            OnDevice(gmn, device);
+            Runtime.ComputeDevice.Place(gmn, device);
             var optimizer = optim.AdamW(gmn.parameters(), lr: 1e-4, weight_decay: 1e-2);
             foreach (var (key, _) in families)
             {
@@ -95,8 +95,8 @@ public static class EncoderBenchmark
         var graphOptions = gmn.GraphOptions(TriplanePositionLayout.Clean);
         var graphs = weights.Select(w => ParameterGraphBuilder.Build(w, graphOptions)).ToList();
         using var siglip = new Training.SigLipLoss();
-        OnDevice(gmn, device);
-        OnDevice(siglip, device);
+        Runtime.ComputeDevice.Place(gmn, device);
+        Runtime.ComputeDevice.Place(siglip, device);
         var optimizer = optim.AdamW(gmn.parameters().Concat(siglip.parameters()), lr: 1e-4, weight_decay: 1e-2);
         gmn.train();
         return BenchmarkStats.MedianMs(() =>
@@ -116,7 +116,7 @@ public static class EncoderBenchmark
         device ??= CPU;
         manual_seed(0);
         using var decoder = new ImplicitDecoder(options);
-        OnDevice(decoder, device);
+        Runtime.ComputeDevice.Place(decoder, device);
         using var emb = randn(8, options.EmbeddingDim, device: device);
         using var pts = rand(8, 4096, 3, device: device) * S(1.4f) - S(0.7f);
         var optimizer = optim.AdamW(decoder.parameters(), lr: 1e-4);
@@ -130,11 +130,6 @@ public static class EncoderBenchmark
             Synchronize(device);
         }, runs, 1);
         return 8 * 4096 / (ms / 1000);
-    }
-
-    static void OnDevice(TorchSharp.torch.nn.Module module, Device device)
-    {
-        if (device.type != DeviceType.CPU) module.to(device);
     }
 
     // A GPU runs asynchronously: a timed step ends when its kernels have.

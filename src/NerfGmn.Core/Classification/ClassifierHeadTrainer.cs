@@ -35,7 +35,7 @@ public static class ClassifierHeadTrainer
         var device = Runtime.ComputeDevice.Resolve(options.Device);
         using var xAll = Runtime.TensorRows.FromRows(x).to(device);
         using var head = new ClassifierHead(dim, options.Hidden, classes.Length, options.Dropout);
-        if (device.type != DeviceType.CPU) head.to(device);   // built (and seeded) on the CPU, moved before the optimiser
+        Runtime.ComputeDevice.Place(head, device);
         int batches = (x.Count + options.BatchSize - 1) / options.BatchSize;
         var schedule = new OneCycleSchedule(options.MaxLearningRate, options.Epochs * batches);
         var group = new AdamW.ParamGroup(head.parameters(), new AdamW.Options

@@ -73,22 +73,16 @@ public static class EncoderCheckpoint
     public static (GraphMetaNetwork Encoder, Info Info) Load(string path, Device? device)
     {
         var (encoder, info) = Load(path);
-        return (OnDevice(encoder, device), info);
+        return (Runtime.ComputeDevice.Place(encoder, device), info);
     }
 
     /// <summary>As <see cref="Load(byte[], string)"/>, onto <paramref name="device"/>.</summary>
     public static (GraphMetaNetwork Encoder, Info Info) Load(byte[] bytes, string nameForErrors, Device? device)
     {
         var (encoder, info) = Load(bytes, nameForErrors);
-        return (OnDevice(encoder, device), info);
+        return (Runtime.ComputeDevice.Place(encoder, device), info);
     }
 
-    // Files hold CPU tensors; the module moves once, whole.
-    static GraphMetaNetwork OnDevice(GraphMetaNetwork encoder, Device? device)
-    {
-        if (device is not null && device.type != TorchSharp.DeviceType.CPU) encoder.to(device);
-        return encoder;
-    }
 
     /// <summary>Loads an encoder (eval mode) and what it was trained with.</summary>
     public static (GraphMetaNetwork Encoder, Info Info) Load(string path)

@@ -75,7 +75,7 @@ public static class FieldFitter
         seeds ??= Enumerable.Range(0, targets.Count).Select(k => (ulong)(options.Seed * 1000 + k)).ToArray();
         var gens = seeds.Select(s => new Generator(s)).ToArray();
         var model = new BatchedRadianceField(arch, targets.Count, initSeeds is null ? gens : initSeeds.Select(s => new Generator(s)).ToArray());
-        if (device.type != DeviceType.CPU) model.to(device);
+        Runtime.ComputeDevice.Place(model, device);
         var (optimizer, groups) = model.CreateAdam(options.MlpLearningRate, options.GridLearningRate);
         var baseRates = groups.Select(g => g.Options.LearningRate!.Value).ToArray();
         double minLog = Math.Log(options.MinDensity);

@@ -58,7 +58,7 @@ public static class ImageFitter
         using var model = new BatchedRadianceField(arch, 1, [initGen ?? gen]);
         // Initialised on the CPU (the same weights on any device), then moved before the optimiser takes its parameters.
         var device = Runtime.ComputeDevice.Resolve(options.Device);
-        if (device.type != DeviceType.CPU) model.to(device);
+        Runtime.ComputeDevice.Place(model, device);
         var (optimizer, groups) = model.CreateAdam(options.MlpLearningRate, options.GridLearningRate);
         var baseRates = groups.Select(g => g.Options.LearningRate!.Value).ToArray();
 

@@ -34,6 +34,16 @@ public static class ComputeDevice
         throw new ArgumentException($"device '{setting}': expected cpu, cuda or cuda:N");
     }
 
+    /// <summary>
+    /// Moves a module built (and seeded) on the CPU to <paramref name="device"/> before an optimiser takes its parameters;
+    /// on the CPU nothing is touched, so CPU runs stay exactly what they were. Returns the module.
+    /// </summary>
+    public static T Place<T>(T module, torch.Device? device) where T : torch.nn.Module
+    {
+        if (device is not null && device.type != DeviceType.CPU) module.to(device);
+        return module;
+    }
+
     /// <summary>The device as users write it (<c>cpu</c>, <c>cuda:0</c>).</summary>
     public static string Describe(torch.Device device) =>
         device.type == DeviceType.CUDA ? $"cuda:{Math.Max(0, device.index)}" : device.type.ToString().ToLowerInvariant();

@@ -81,12 +81,9 @@ public sealed class EncoderTrainer(TrainingOptions options)
         using var decoder = new ImplicitDecoder(Options.Decoder with { EmbeddingDim = Options.Encoder.OutputDim });
         // Built (and seeded) on the CPU, then moved once, before the optimiser takes their parameters.
         var device = Runtime.ComputeDevice.Resolve(Options.Device);
-        if (device.type != DeviceType.CPU)
-        {
-            encoder.to(device);
-            siglip.to(device);
-            decoder.to(device);
-        }
+        Runtime.ComputeDevice.Place(encoder, device);
+        Runtime.ComputeDevice.Place(siglip, device);
+        Runtime.ComputeDevice.Place(decoder, device);
         // SigLIP's t′ and b join the model's group (the reference) or, with a rate factor, a group of their own.
         bool ownScalarRate = Options.SigLipRateFactor != 1;
         var parameters = encoder.parameters().Concat(ownScalarRate ? [] : siglip.parameters()).ToList();

@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace NerfGmn.Demo.Commands;
 
-/// <summary><c>nerfgmn decoder-gate --data D [--objects 16] [--arch mlp] [--minutes 10] [--lr 1e-4] [--code-lr 1e-3] [--json F]</c></summary>
+/// <summary><c>nerfgmn decoder-gate --data D [--objects 16] [--arch mlp] [--minutes 10] [--loss l_rec|l_field] [--lr 1e-4] [--code-lr 1e-3] [--json F]</c></summary>
 static class DecoderGateCommand
 {
     public static Command Create()
@@ -17,20 +17,24 @@ static class DecoderGateCommand
         var arch = new Option<string>("--arch") { Description = "architecture whose NeRFs are rendered", DefaultValueFactory = _ => "mlp" };
         var minutes = new Option<double>("--minutes") { Description = "wall-time budget", DefaultValueFactory = _ => 10 };
         var steps = new Option<int?>("--steps") { Description = "stop after this many steps (default: the budget decides)" };
+        var loss = new Option<string>("--loss") { Description = "what trains the decoder: l_rec (volume rendering) or l_field (the NeRF's own density and colour at points)", DefaultValueFactory = _ => Objective.Rendering };
+        loss.AcceptOnlyFromAmong(Objective.Rendering, Objective.Field);
         var lr = new Option<double>("--lr") { Description = "decoder learning rate (AdamW, constant)", DefaultValueFactory = _ => 1e-4 };
         var codeLr = new Option<double>("--code-lr") { Description = "code learning rate", DefaultValueFactory = _ => 1e-3 };
+        var frequencies = new Option<int?>("--frequencies") { Description = "frequencies of the decoder's point encoding (default: the cpu decoder's)" };
         var every = new Option<int>("--evaluate-every") { Description = "steps between PSNR evaluations", DefaultValueFactory = _ => 50 };
         var json = new Option<string?>("--json") { Description = "also write the report as JSON" };
-        var cmd = new Command("decoder-gate", "Can the decoder and rendering loss learn N shapes from free codes (an auto-decoder, no encoder)?")
-            { data, split, objects, arch, minutes, steps, lr, codeLr, every, json };
+        var cmd = new Command("decoder-gate", "Can the decoder and its loss learn N shapes from free codes (an auto-decoder, no encoder)?")
+            { data, split, objects, arch, minutes, steps, loss, lr, codeLr, frequencies, every, json };
         cmd.SetAction((p, cancel) =>
         {
             var options = new DecoderGateOptions
             {
                 Data = p.GetValue(data)!, Split = p.GetValue(split)!, Objects = p.GetValue(objects), Architecture = p.GetValue(arch)!,
                 Minutes = p.GetValue(minutes), MaxSteps = p.GetValue(steps) ?? int.MaxValue, LearningRate = p.GetValue(lr),
-                CodeLearningRate = p.GetValue(codeLr), EvaluateEvery = Math.Max(1, p.GetValue(every)),
+                CodeLearningRate = p.GetValue(codeLr), Loss = p.GetValue(loss)!, EvaluateEvery = Math.Max(1, p.GetValue(every)),
             };
+            if (p.GetValue(frequencies) is { } f) options = options with { Decoder = options.Decoder with { Frequencies = f } };
             var report = DecoderGate.Run(options, pt => Console.WriteLine($"step {pt.Step}, {pt.Seconds:F0} s: median foreground PSNR {pt.MedianPsnr:F2} dB"), cancel);
             static string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
             AnsiConsole.MarkupLineInterpolated($"final median foreground PSNR [bold]{report.FinalPsnr:F2} dB[/]; occupancy AUC with the object's own code {F(report.MedianAuc)}, with another object's {F(report.MedianAucOtherObject)} (medians over {report.Probe.Count} objects)");

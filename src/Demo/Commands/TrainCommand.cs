@@ -10,7 +10,7 @@ static class TrainCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "dataset root (train.txt, val.txt, <arch>/<class>/<object>/)", Required = true };
-        var loss = new Option<string>("--loss") { Description = "l_rec, l_con or l_rec_con", DefaultValueFactory = _ => Objective.Contrastive };
+        var loss = new Option<string>("--loss") { Description = "l_rec, l_con, l_rec_con, or the CPU field objective l_field / l_field_con (not in the paper)", DefaultValueFactory = _ => Objective.Contrastive };
         loss.AcceptOnlyFromAmong(Objective.All);
         var preset = new Option<string>("--preset") { Description = "paper (reference hyper-parameters) or cpu", DefaultValueFactory = _ => "cpu" };
         preset.AcceptOnlyFromAmong("paper", "cpu");

@@ -67,7 +67,8 @@ public sealed class OccupancyGrid
     public static Tensor CellPoints(float[] roi, int resolution, Tensor cells, Tensor? offset = null)
     {
         long r = resolution;
-        var ijk = stack([cells / S(r * r), cells / S(r) % S(r), cells % S(r)], 1).to_type(ScalarType.Float32);
+        // Integer division: `/` on an int64 tensor divides exactly (448.7, not 448), which moved points up to a cell off theirs.
+        var ijk = stack([cells.div(S(r * r), RoundingMode.floor), cells.div(S(r), RoundingMode.floor) % S(r), cells % S(r)], 1).to_type(ScalarType.Float32);
         var lo = tensor(roi[..3], device: cells.device); var hi = tensor(roi[3..], device: cells.device);
         return lo.Plus((offset is null ? ijk.Plus(S(0.5f)) : ijk.Plus(offset)) / S(resolution) * (hi.Minus(lo)));
     }

@@ -27,6 +27,9 @@ public sealed record DecoderGateOptions
     public int CodeDim { get; init; } = 1024;
     public ImplicitDecoderOptions Decoder { get; init; } = TrainingOptions.CpuDecoder;
     public RenderingLossOptions Rendering { get; init; } = RenderingLossOptions.Cpu;
+    /// <summary>What trains the decoder: <see cref="Objective.Rendering"/> (volume rendering, as the encoder runs) or <see cref="Objective.Field"/>. Validation renders either way.</summary>
+    public string Loss { get; init; } = Objective.Rendering;
+    public FieldLossOptions Field { get; init; } = FieldLossOptions.Cpu;
     /// <summary>Occupied and empty cells queried per object by the final probe.</summary>
     public int ProbePoints { get; init; } = 2000;
     public int Seed { get; init; }
@@ -61,11 +64,13 @@ public static class DecoderGate
     public static DecoderGateReport Run(DecoderGateOptions o, Action<DecoderGatePoint>? progress = null, CancellationToken cancel = default)
     {
         if (o.Objects < 2) throw new ArgumentException("the gate needs at least two objects (the probe compares codes)");
+        if (o.Loss is not (Objective.Rendering or Objective.Field)) throw new ArgumentException($"the gate trains with {Objective.Rendering} or {Objective.Field}, not '{o.Loss}'");
         var data = new TrainingData(o.Data, o.Split, [o.Architecture]).Balanced(o.Objects);
         var objects = data.Objects.Keys.Order(StringComparer.Ordinal).ToList();
         var nerfs = new List<Fields.RadianceField>();
         var grids = new List<Rendering.OccupancyGrid>();
         var targets = new List<RenderTarget>();
+        var fields = new List<FieldTarget>();
         try
         {
             foreach (var obj in objects)
@@ -76,6 +81,7 @@ public static class DecoderGate
                 grids.Add(data.Grid(obj, o.Architecture, nerf));
                 var cameras = Rendering.CameraSet.Load(Path.Combine(Path.GetDirectoryName(file)!, Datasets.DatasetLayout.TransformsName));
                 targets.Add(RenderTarget.Create(nerf, grids[^1], cameras, o.Rendering, new Generator(StableHash.Of(o.Seed, "target", obj))));
+                if (o.Loss == Objective.Field) fields.Add(FieldTarget.Create(nerf, grids[^1], o.Field, new Generator(StableHash.Of(o.Seed, "field", obj))));
             }
 
             random.manual_seed(o.Seed);
@@ -118,7 +124,9 @@ public static class DecoderGate
                     var picked = Enumerable.Range(0, objects.Count).OrderBy(_ => order.Next()).Take(o.NerfsPerStep).ToArray();
                     using var gen = new Generator(StableHash.Of(o.Seed, "gate-step", step));
                     var z = codes.index_select(0, tensor(picked.Select(i => (long)i).ToArray(), device: codes.device));
-                    var (loss, _) = RenderingLoss.ComputeWithMetrics(decoder, z, picked.Select(i => targets[i]).ToList(), o.Rendering, gen);
+                    var loss = o.Loss == Objective.Field
+                        ? FieldLoss.Compute(decoder, z, picked.Select(i => fields[i]).ToList(), o.Field, gen)
+                        : RenderingLoss.Compute(decoder, z, picked.Select(i => targets[i]).ToList(), o.Rendering, gen);
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();
@@ -137,6 +145,7 @@ public static class DecoderGate
         finally
         {
             foreach (var t in targets) t.Dispose();
+            foreach (var f in fields) f.Dispose();
             foreach (var n in nerfs) n.Dispose();
         }
     }

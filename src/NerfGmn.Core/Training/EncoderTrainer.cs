@@ -37,7 +37,8 @@ public sealed record TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch,
 /// <summary>
 /// Trains the GMN encoder (gmnerf <c>trainers/l_con.py</c>, <c>l_rec.py</c>, <c>l_rec_con.py</c>) on batches of pairs of
 /// the same object in two architectures: L_C = SigLIP over the pairs, L_R = the rendering loss through the nf2vec
-/// decoder over every graph of the batch, L_R+C = L_R + λ·L_C. AdamW (weight decay also on t′ and b) with OneCycle
+/// decoder over every graph of the batch, L_R+C = L_R + λ·L_C; the CPU field objective L_F (<see cref="FieldLoss"/>) and L_F + λ·L_C
+/// in place of L_R (not in the reference). AdamW (weight decay also on t′ and b) with OneCycle
 /// (β₁ cycling) stepped per batch. Checkpoints (<c>last/</c>, written into a temporary folder then renamed) after every epoch, every
 /// <see cref="TrainingOptions.CheckpointMinutes"/> inside one, and when cancelled; <see cref="Train"/> resumes from <c>last/</c> with the optimiser, schedule position and sampler order
 /// restored (per-step randomness is derived from the step number). Validation on the val split: the decoder's
@@ -59,7 +60,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
             throw new ArgumentException($"unknown objective '{Options.Objective}' ({string.Join(", ", Objective.All)})");
         if (Options.CenterPerArchitecture && Options.AnchorPerArchitecture)
             throw new ArgumentException("--center and --anchor both remove the architecture's offset; choose one");
-        bool rendering = Options.Objective != Objective.Contrastive, contrastive = Options.Objective != Objective.Rendering;
+        // "rendering": a decoder is trained (L_R or the field objective) and validation renders through it.
+        bool rendering = Objective.Decodes(Options.Objective), contrastive = Objective.Contrasts(Options.Objective);
         var train = new TrainingData(Options.Data, "train", exclude: Options.Exclude);
         if (train.Objects.Count == 0) throw new NerfFormatException(Options.Data, "no training NeRFs (train.txt and <arch>/<class>/<object>/nerf_weights.*)");
         // The overfit gate validates on the very objects it trains on.
@@ -212,6 +214,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
         {
             foreach (var t in _targets.Values) t.Dispose();
             _targets.Clear();
+            foreach (var t in _fieldTargets.Values) t.Dispose();
+            _fieldTargets.Clear();
         }
         return Snapshot();
     }
@@ -270,9 +274,16 @@ public sealed class EncoderTrainer(TrainingOptions options)
         {
             loss = siglip.Pairs(zc);
         }
-        if (rendering)
+        if (rendering && Objective.UsesField(Options.Objective) && step >= 0)
         {
-            // Per-step randomness from the step number: a resumed run draws the same rays.
+            using var gen = new Generator(StableHash.Of(Options.Seed, "field", step));
+            var lf = FieldLoss.Compute(decoder, z, nerfs.Select(n => FieldTargetOf(data, n.Object, n.Arch)).ToList(), Options.Field, gen);
+            loss = loss is null ? lf : lf.Plus(S(Options.ContrastiveWeight) * loss);
+        }
+        else if (rendering)
+        {
+            // Per-step randomness from the step number: a resumed run draws the same rays. Validation (step −1) renders
+            // for every decoding objective: its PSNR is what they are judged by.
             var gen = new Generator(StableHash.Of(Options.Seed, "render", step));
             var targets = nerfs.Select(n => Target(data, n.Object, n.Arch)).ToList();
             var (lr, mse) = RenderingLoss.ComputeWithMetrics(decoder, z, targets, Options.Rendering, gen);
@@ -296,6 +307,19 @@ public sealed class EncoderTrainer(TrainingOptions options)
         string key = $"{arch}/{obj}@{data.Root}";
         if (!_graphs.TryGetValue(key, out var g)) _graphs[key] = g = data.Graph(obj, arch, _graphOptions);
         return g;
+    }
+
+    readonly Dictionary<string, FieldTarget> _fieldTargets = new(StringComparer.Ordinal);
+
+    /// <summary>An object's field-objective pool (<see cref="FieldTarget"/>), queried from its NeRF once per run.</summary>
+    FieldTarget FieldTargetOf(TrainingData data, string obj, string arch)
+    {
+        string key = $"{data.Split}:{arch}/{obj}";
+        if (_fieldTargets.TryGetValue(key, out var t)) return t;
+        using var nerf = new Fields.RadianceField(IO.NerfWeightsFile.Read(data.Objects[obj][arch]));
+        t = FieldTarget.Create(nerf, data.Grid(obj, arch, nerf), Options.Field, new Generator(StableHash.Of(Options.Seed, "field-target", key)));
+        _fieldTargets[key] = t;
+        return t;
     }
 
     RenderTarget Target(TrainingData data, string obj, string arch)

@@ -6,7 +6,14 @@ namespace NerfGmn.Training;
 public static class Objective
 {
     public const string Rendering = "l_rec", Contrastive = "l_con", RenderingContrastive = "l_rec_con";
-    public static readonly string[] All = [Rendering, Contrastive, RenderingContrastive];
+    /// <summary>The field objective (<see cref="FieldLoss"/>) alone and with L_C: not in the paper, the CPU stand-in for L_R.</summary>
+    public const string Field = "l_field", FieldContrastive = "l_field_con";
+    public static readonly string[] All = [Rendering, Contrastive, RenderingContrastive, Field, FieldContrastive];
+
+    /// <summary>Whether the objective trains a decoder (L_R or the field objective, alone or with L_C).</summary>
+    public static bool Decodes(string objective) => objective != Contrastive;
+    public static bool UsesField(string objective) => objective is Field or FieldContrastive;
+    public static bool Contrasts(string objective) => objective is Contrastive or RenderingContrastive or FieldContrastive;
 }
 
 /// <summary>One training run: data, objective, encoder size and the reference optimiser settings.</summary>
@@ -65,6 +72,8 @@ public sealed record TrainingOptions
     public Graphs.TriplanePositionLayout Layout { get; init; } = Graphs.TriplanePositionLayout.Reference;
     public Decoder.ImplicitDecoderOptions Decoder { get; init; } = CpuDecoder;
     public RenderingLossOptions Rendering { get; init; } = RenderingLossOptions.Cpu;
+    /// <summary>The field objective's sizes (<c>l_field</c>, <c>l_field_con</c>); validation still renders.</summary>
+    public FieldLossOptions Field { get; init; } = FieldLossOptions.Cpu;
 
     /// <summary>CPU decoder: width 256, one layer on each side of the skip, 48 frequencies as gmnerf.</summary>
     public static readonly Decoder.ImplicitDecoderOptions CpuDecoder = new() { HiddenDim = 256, LayersBeforeSkip = 1, LayersAfterSkip = 1 };

@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace NerfGmn.Demo.Commands;
 
-/// <summary><c>nerfgmn decoder-gate --data D [--objects 16] [--arch mlp] [--minutes 10] [--loss l_rec|l_field] [--lr 1e-4] [--code-lr 1e-3] [--json F]</c></summary>
+/// <summary><c>nerfgmn decoder-gate --data D [--objects 16] [--arch mlp] [--minutes 10] [--loss l_rec|l_field] [--lr 1e-3] [--code-lr 1e-3] [--json F]</c></summary>
 static class DecoderGateCommand
 {
     public static Command Create()
@@ -19,7 +19,7 @@ static class DecoderGateCommand
         var steps = new Option<int?>("--steps") { Description = "stop after this many steps (default: the budget decides)" };
         var loss = new Option<string>("--loss") { Description = "what trains the decoder: l_rec (volume rendering) or l_field (the NeRF's own density and colour at points)", DefaultValueFactory = _ => Objective.Rendering };
         loss.AcceptOnlyFromAmong(Objective.Rendering, Objective.Field);
-        var lr = new Option<double>("--lr") { Description = "decoder learning rate (AdamW, constant)", DefaultValueFactory = _ => 1e-4 };
+        var lr = new Option<double>("--lr") { Description = "decoder learning rate (AdamW, constant; the cpu preset's peak)", DefaultValueFactory = _ => 1e-3 };
         var codeLr = new Option<double>("--code-lr") { Description = "code learning rate", DefaultValueFactory = _ => 1e-3 };
         var frequencies = new Option<int?>("--frequencies") { Description = "frequencies of the decoder's point encoding (default: the cpu decoder's)" };
         var every = new Option<int>("--evaluate-every") { Description = "steps between PSNR evaluations", DefaultValueFactory = _ => 50 };

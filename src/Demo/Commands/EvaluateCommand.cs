@@ -8,7 +8,7 @@ using Spectre.Console;
 
 namespace NerfGmn.Demo.Commands;
 
-/// <summary><c>nerfgmn evaluate --encoder ckpt --data root [--split test] [--gallery train|none] [--k 1] [--json out]</c></summary>
+/// <summary><c>nerfgmn evaluate --encoder ckpt --data root [--split test] [--gallery train|none] [--k 1] [--protocol] [--json out]</c></summary>
 static class EvaluateCommand
 {
     public static Command Create()
@@ -20,9 +20,10 @@ static class EvaluateCommand
         var k = new Option<int>("--k") { Description = "neighbours voting in kNN classification", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "also write the report as JSON" };
         var archs = new Option<string?>("--archs") { Description = "comma-separated query architectures (default: every architecture folder present)" };
+        var protocol = new Option<bool>("--protocol") { Description = "also the paper's classification protocol: heads trained on BOTH / MLP / TRI / hash embeddings of the gallery split (best epoch on val), tested on every family of the query split" };
         var device = CommonOptions.Device();
         var cmd = new Command("evaluate", "Class retrieval, cross-architecture instance retrieval and kNN classification of an encoder on a dataset")
-            { encoder, data, split, gallery, k, json, archs, device };
+            { encoder, data, split, gallery, k, json, archs, protocol, device };
         cmd.SetAction(p =>
         {
             string root = p.GetValue(data)!;
@@ -32,6 +33,7 @@ static class EvaluateCommand
             {
                 Architectures = p.GetValue(archs)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 Split = p.GetValue(split)!, GallerySplit = p.GetValue(gallery) is "none" ? null : p.GetValue(gallery), Neighbours = p.GetValue(k),
+                ClassificationProtocol = p.GetValue(protocol),
             };
             EncoderEvaluationReport report = null!;
             AnsiConsole.Status().Start("embedding", ctx => report = EncoderEvaluation.Run(embedder, new DatasetLayout(root), options, s => ctx.Status(s)));
@@ -72,6 +74,14 @@ static class EvaluateCommand
             foreach (var (pair, res) in r.LinearMapInstanceRecall)
                 lin.AddRow([pair, .. ks.Select(x => P(res.Recall[x])), res.Lambda.ToString("G", CultureInfo.InvariantCulture), $"{res.TrainingObjects} objects"]);
             AnsiConsole.Write(lin);
+        }
+        if (r.Classification.Count > 0)
+        {
+            var tests = r.Classification.Select(x => x.Test).Distinct().ToList();
+            var table = new Table().AddColumns(["classifier trained on ↓ / tested on →", .. tests]);
+            foreach (var train in r.Classification.Select(x => x.Train).Distinct())
+                table.AddRow([train, .. tests.Select(t => P(r.Classification.FirstOrDefault(x => x.Train == train && x.Test == t)?.Accuracy ?? double.NaN))]);
+            AnsiConsole.Write(table);
         }
         AnsiConsole.MarkupLineInterpolated($"split {r.Split}, {r.Seconds:F0} s (percentages; centred = each architecture's mean embedding subtracted)");
     }

@@ -1,4 +1,5 @@
 using NerfGmn.Datasets;
+using NerfGmn.Classification;
 using NerfGmn.Encoder;
 
 namespace NerfGmn.Retrieval;
@@ -18,6 +19,13 @@ public sealed record EncoderEvaluationOptions
     public int Neighbours { get; init; } = 1;
     public int[] Ks { get; init; } = [1, 5, 10];
     public int BatchSize { get; init; } = 8;
+    /// <summary>
+    /// Also run the paper's classification protocol (<see cref="Classification.ClassificationProtocol"/>): heads trained
+    /// on the gallery split (the best epoch on <see cref="ValidationSplit"/>), tested on the query split.
+    /// </summary>
+    public bool ClassificationProtocol { get; init; }
+    public string ValidationSplit { get; init; } = "val";
+    public Classification.ClassifierHeadOptions Head { get; init; } = new();
 }
 
 /// <summary>Retrieval and classification quality of one encoder on one dataset (fractions in [0, 1]).</summary>
@@ -48,6 +56,8 @@ public sealed record EncoderEvaluationReport
     /// can be centred the same way. Null inside itself.
     /// </summary>
     public EncoderEvaluationReport? CenteredPerArchitecture { get; init; }
+    /// <summary>The paper's classification protocol (train families × test families → accuracy); empty unless asked for.</summary>
+    public IReadOnlyList<Classification.ProtocolCell> Classification { get; init; } = [];
 }
 
 /// <summary>
@@ -82,8 +92,20 @@ public static class EncoderEvaluation
             galleryEmb is null ? null : CenterPerArchitecture(gallery!, galleryEmb), options);
         var linear = gallery is null || galleryEmb is null ? new Dictionary<string, LinearAlignmentResult>()
             : LinearMaps(queries, queryEmb, gallery, galleryEmb, options);
+        IReadOnlyList<Classification.ProtocolCell> protocol = [];
+        if (options.ClassificationProtocol)
+        {
+            if (gallery is null || galleryEmb is null) throw new ArgumentException($"the classification protocol trains on the gallery split ('{options.GallerySplit}'), which {data.Root} does not have");
+            LabelledEmbeddings? val = null;
+            if (File.Exists(data.SplitFile(options.ValidationSplit)))
+            {
+                var entries = data.Entries(options.ValidationSplit, options.GalleryArchitectures ?? DatasetLayout.Families);
+                if (entries.Count > 0) val = new(entries, Embed(embedder, entries, options, $"embedding {options.ValidationSplit}", progress, cancel));
+            }
+            protocol = Classification.ClassificationProtocol.Run(new(gallery, galleryEmb), val, new(queries, queryEmb), options.Head, progress, cancel);
+        }
         var seconds = Math.Round(sw.Elapsed.TotalSeconds, 1);
-        return raw with { Seconds = seconds, LinearMapInstanceRecall = linear, CenteredPerArchitecture = centred with { Seconds = seconds } };
+        return raw with { Seconds = seconds, LinearMapInstanceRecall = linear, CenteredPerArchitecture = centred with { Seconds = seconds }, Classification = protocol };
     }
 
     /// <summary>For every ordered pair of families in both splits: the linear probe fitted on the gallery objects the two share.</summary>

@@ -20,8 +20,8 @@ public sealed record DecoderGateOptions
     public double Minutes { get; init; } = 10;
     public int MaxSteps { get; init; } = int.MaxValue;
     public int NerfsPerStep { get; init; } = 8;
-    /// <summary>AdamW rate of the decoder (constant) and of the codes.</summary>
-    public double LearningRate { get; init; } = 1e-4;
+    /// <summary>AdamW rate of the decoder (constant; the cpu preset's peak rate) and of the codes.</summary>
+    public double LearningRate { get; init; } = 1e-3;
     public double CodeLearningRate { get; init; } = 1e-3;
     public int EvaluateEvery { get; init; } = 50;
     public int CodeDim { get; init; } = 1024;
@@ -66,7 +66,9 @@ public static class DecoderGate
         if (o.Objects < 2) throw new ArgumentException("the gate needs at least two objects (the probe compares codes)");
         if (o.Loss is not (Objective.Rendering or Objective.Field)) throw new ArgumentException($"the gate trains with {Objective.Rendering} or {Objective.Field}, not '{o.Loss}'");
         var data = new TrainingData(o.Data, o.Split, [o.Architecture]).Balanced(o.Objects);
-        var objects = data.Objects.Keys.Order(StringComparer.Ordinal).ToList();
+        // Round-robin over classes (as Balanced picks them), so that the probe's "another object", the next one, is of another class.
+        var objects = data.Objects.Keys.GroupBy(k => k.Split('/')[0]).SelectMany(g => g.Order(StringComparer.Ordinal).Select((k, i) => (k, i)))
+            .OrderBy(t => t.i).ThenBy(t => t.k, StringComparer.Ordinal).Select(t => t.k).ToList();
         var nerfs = new List<Fields.RadianceField>();
         var grids = new List<Rendering.OccupancyGrid>();
         var targets = new List<RenderTarget>();

@@ -29,7 +29,9 @@ public sealed class DecoderProbeTests
         CollectionAssert.AreEqual(new[] { 0, 2, 4 }, report.Curve.Select(p => p.Step).ToArray());
         Assert.IsTrue(report.Curve.All(p => double.IsFinite(p.MedianPsnr) && p.MedianPsnr > 5), string.Join(", ", report.Curve));
         Assert.AreEqual(2, report.Probe.Count);
-        Assert.IsTrue(report.Probe.All(r => r.OccupancyAuc is >= 0 and <= 1 && r.OccupancyAucOtherObject is >= 0 and <= 1));
+        Assert.IsTrue(report.Probe.All(r => r.OccupancyAuc is >= 0 and <= 1 && r.OccupancyAucOtherObject is >= 0 and <= 1 && r.OccupancyAucOtherNerf is >= 0 and <= 1));
+        // The other object is of another class (objects round-robin over classes).
+        Assert.AreNotEqual(report.Probe[0].Object.Split('/')[0], report.Probe[1].Object.Split('/')[0]);
         Assert.ThrowsExactly<ArgumentException>(() => Training.DecoderGate.Run(new Training.DecoderGateOptions { Data = TestPaths.MiniDataset, Objects = 1 }));
     }
 }

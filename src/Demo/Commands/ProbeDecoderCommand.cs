@@ -23,9 +23,9 @@ static class ProbeDecoderCommand
         {
             var rows = DecoderProbe.Run(p.GetValue(run)!, p.GetValue(data), p.GetValue(split)!, Math.Max(1, p.GetValue(objects)), Math.Max(1, p.GetValue(points)));
             static string F(double v, string f) => v.ToString(f, CultureInfo.InvariantCulture);
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("object", "arch", "decoder σ occupied", "decoder σ empty", "NeRF σ occupied", "occupancy AUC", "AUC, other object's embedding", "colour std");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("object", "arch", "decoder σ occupied", "decoder σ empty", "NeRF σ occupied", "occupancy AUC", "AUC, other object's embedding", "AUC, other object's NeRF", "colour std");
             foreach (var r in rows)
-                table.AddRow(r.Object, r.Arch, F(r.SigmaOccupied, "G3"), F(r.SigmaEmpty, "G3"), F(r.NerfSigmaOccupied, "F2"), F(r.OccupancyAuc, "F3"), F(r.OccupancyAucOtherObject, "F3"), F(r.ColourStd, "F3"));
+                table.AddRow(r.Object, r.Arch, F(r.SigmaOccupied, "G3"), F(r.SigmaEmpty, "G3"), F(r.NerfSigmaOccupied, "F2"), F(r.OccupancyAuc, "F3"), F(r.OccupancyAucOtherObject, "F3"), F(r.OccupancyAucOtherNerf, "F3"), F(r.ColourStd, "F3"));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated($"[grey]mean occupancy AUC {F(rows.Average(r => r.OccupancyAuc), "F3")}, with another object's embedding {F(rows.Where(r => !double.IsNaN(r.OccupancyAucOtherObject)).Select(r => r.OccupancyAucOtherObject).DefaultIfEmpty(double.NaN).Average(), "F3")} (equal: the decoder ignores the embedding); mean decoder σ at occupied cells {F(rows.Average(r => r.SigmaOccupied), "G3")}[/]");
             if (p.GetValue(json) is { } path)

@@ -44,6 +44,8 @@ public sealed record DecoderGateReport(IReadOnlyList<DecoderGatePoint> Curve, IR
     public double FinalPsnr => Curve[^1].MedianPsnr;
     public double MedianAuc => Median(Probe.Select(r => r.OccupancyAuc));
     public double MedianAucOtherObject => Median(Probe.Select(r => r.OccupancyAucOtherObject));
+    /// <summary>What a perfect decoder would score with the other object's code: the other object's own NeRF as the scorer.</summary>
+    public double MedianAucOtherNerf => Median(Probe.Select(r => r.OccupancyAucOtherNerf));
 
     static double Median(IEnumerable<double> values)
     {
@@ -141,7 +143,8 @@ public static class DecoderGate
             decoder.eval();
             using var probeGen = new Generator((ulong)o.Seed);
             var probe = Enumerable.Range(0, objects.Count).Select(k => DecoderProbe.Probe(decoder, codes.narrow(0, k, 1).detach(),
-                codes.narrow(0, (k + 1) % objects.Count, 1).detach(), nerfs[k], grids[k], objects[k], o.Architecture, o.ProbePoints, probeGen)).ToList();
+                codes.narrow(0, (k + 1) % objects.Count, 1).detach(), nerfs[k], grids[k], objects[k], o.Architecture, o.ProbePoints, probeGen,
+                nerfs[(k + 1) % objects.Count])).ToList();
             return new DecoderGateReport(curve, probe);
         }
         finally

@@ -13,8 +13,11 @@ namespace NerfGmn.Training;
 /// <param name="OccupancyAucOtherObject">The same AUC when the decoder is given another object's embedding (same architecture):
 /// close to <paramref name="OccupancyAuc"/> when the decoder draws one shape for every embedding.</param>
 /// <param name="ColourStd">Standard deviation of the decoder's colour over the occupied cells (≈ 0: one colour everywhere).</param>
+/// <param name="OccupancyAucOtherNerf">The same AUC scored by the other object's own NeRF: what a perfect decoder given the other
+/// object's embedding would score, i.e. how much the two shapes overlap (NaN without another object). An
+/// <paramref name="OccupancyAucOtherObject"/> near this value means the decoder draws the other object as it is.</param>
 public sealed record DecoderProbeRow(string Object, string Arch, double SigmaOccupied, double SigmaEmpty, double NerfSigmaOccupied,
-    double OccupancyAuc, double OccupancyAucOtherObject, double ColourStd);
+    double OccupancyAuc, double OccupancyAucOtherObject, double ColourStd, double OccupancyAucOtherNerf = double.NaN);
 
 /// <summary>
 /// Does a rendering run's decoder reproduce its inputs' geometry? Queries the run's last decoder, given each NeRF's
@@ -66,7 +69,8 @@ public static class DecoderProbe
             // The same architecture's next probed object: a decoder that reads the embedding should fit its own NeRF better.
             var same = Enumerable.Range(0, nerfs.Count).Where(k => nerfs[k].Arch == arch).ToList();
             int other = same.Count < 2 ? -1 : same[(same.IndexOf(i) + 1) % same.Count];
-            rows.Add(Probe(decoder, z.narrow(0, i, 1), other < 0 ? null : z.narrow(0, other, 1), nerf, grid, obj, arch, points, gen));
+            using var otherNerf = other < 0 ? null : new Fields.RadianceField(IO.NerfWeightsFile.Read(probed.Objects[nerfs[other].Object][arch]));
+            rows.Add(Probe(decoder, z.narrow(0, i, 1), other < 0 ? null : z.narrow(0, other, 1), nerf, grid, obj, arch, points, gen, otherNerf));
         }
         return rows;
     }
@@ -75,8 +79,9 @@ public static class DecoderProbe
     /// One NeRF: the decoder given <paramref name="embedding"/> [1, E] (and <paramref name="otherEmbedding"/>, another
     /// object's) at up to <paramref name="points"/> occupied and empty cell centres of <paramref name="grid"/>.
     /// </summary>
+    /// <param name="otherNerf">The other object's NeRF, to score the AUC a perfect decoder would reach with its embedding.</param>
     public static DecoderProbeRow Probe(ImplicitDecoder decoder, Tensor embedding, Tensor? otherEmbedding, Fields.RadianceField nerf,
-        Rendering.OccupancyGrid grid, string obj, string arch, int points, Generator gen)
+        Rendering.OccupancyGrid grid, string obj, string arch, int points, Generator gen, Fields.RadianceField? otherNerf = null)
     {
         if (grid.OccupiedCount == 0 || grid.OccupiedCount == grid.Occupied.Length)   // nothing to tell apart
             return new DecoderProbeRow(obj, arch, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
@@ -101,7 +106,9 @@ public static class DecoderProbe
         return new DecoderProbeRow(obj, arch,
             own.SigmaOccupied.mean().item<float>(), own.SigmaEmpty.mean().item<float>(), nerf.forward(occupied.squeeze(0)).Sigma.mean().item<float>(),
             AucOf(own), otherEmbedding is null ? double.NaN : AucOf(Query(otherEmbedding)),
-            own.Rgb.reshape(-1, 3).std(0).mean().item<float>());
+            own.Rgb.reshape(-1, 3).std(0).mean().item<float>(),
+            otherNerf is null ? double.NaN : Auc(otherNerf.forward(occupied.squeeze(0)).Sigma.to_type(ScalarType.Float32).data<float>().ToArray(),
+                otherNerf.forward(empty.squeeze(0)).Sigma.to_type(ScalarType.Float32).data<float>().ToArray()));
     }
 
     /// <summary>ROC AUC of "positive scores above negative ones", ties counted half (Mann–Whitney U / (n₊·n₋)).</summary>

@@ -77,10 +77,11 @@ static class EvaluateCommand
         }
         if (r.Classification.Count > 0)
         {
-            var tests = r.Classification.Select(x => x.Test).Distinct().ToList();
-            var table = new Table().AddColumns(["classifier trained on ↓ / tested on →", .. tests]);
-            foreach (var train in r.Classification.Select(x => x.Train).Distinct())
-                table.AddRow([train, .. tests.Select(t => P(r.Classification.FirstOrDefault(x => x.Train == train && x.Test == t)?.Accuracy ?? double.NaN))]);
+            // One row per tested family (there may be nine), one column per training set (four).
+            var trains = r.Classification.Select(x => x.Train).Distinct().ToList();
+            var table = new Table().AddColumns(["tested on ↓, classifier trained on →", .. trains]);
+            foreach (var test in r.Classification.Select(x => x.Test).Distinct())
+                table.AddRow([test, .. trains.Select(t => P(r.Classification.FirstOrDefault(x => x.Train == t && x.Test == test)?.Accuracy ?? double.NaN))]);
             AnsiConsole.Write(table);
         }
         AnsiConsole.MarkupLineInterpolated($"split {r.Split}, {r.Seconds:F0} s (percentages; centred = each architecture's mean embedding subtracted)");

@@ -181,14 +181,18 @@ public class TrainingTests
         Assert.IsTrue(Directory.Exists(Path.Combine(run.Path, "last")));
     }
 
+    /// <summary>L_R+C, and the field objective with L_C (which trains on pooled field points but validates by rendering).</summary>
     [TestMethod]
-    public void RenderingPlusContrastiveTrainsTheDecoderAndResumesExactly()
+    [DataRow(Objective.RenderingContrastive)]
+    [DataRow(Objective.FieldContrastive)]
+    public void RenderingPlusContrastiveTrainsTheDecoderAndResumesExactly(string objective)
     {
         TrainingOptions Options(string output) => Tiny(output) with
         {
-            Objective = Objective.RenderingContrastive, Epochs = 2,
-            Decoder = new Decoder.ImplicitDecoderOptions { HiddenDim = 32, LayersBeforeSkip = 1, LayersAfterSkip = 1 },
+            Objective = objective, Epochs = 2,
+            Decoder = new Decoder.ImplicitDecoderOptions { HiddenDim = 32, LayersBeforeSkip = 1, LayersAfterSkip = 1, Frequencies = 8 },
             Rendering = new RenderingLossOptions { CandidateRays = 512, ForegroundRays = 8, MaxForegroundSamples = 300, BackgroundCells = 200, TotalPoints = 400, ImageSize = 8 },
+            Field = new FieldLossOptions { OccupiedPool = 400, ShellPool = 200, EmptyPool = 200, PointsPerNerf = 200 },
         };
         using var full = TestPaths.NewTempDir();
         var losses = new List<double>();
@@ -208,7 +212,7 @@ public class TrainingTests
             new EncoderTrainer(Options(resumed.Path)).Train(p => { if (p.GlobalStep == 1 && !double.IsNaN(p.Loss)) cts.Cancel(); }, cts.Token));
         var again = new EncoderTrainer(Options(resumed.Path)).Train();
         Assert.AreEqual(done.GlobalStep, again.GlobalStep);
-        AssertSameEncoder(full.Path, resumed.Path, "l_rec_con", rtol: 1e-4, atol: 1e-5);
+        AssertSameEncoder(full.Path, resumed.Path, objective, rtol: 1e-4, atol: 1e-5);
     }
 
     [TestMethod]

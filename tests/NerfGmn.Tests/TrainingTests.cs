@@ -245,7 +245,9 @@ public class TrainingTests
         {
             Assert.IsTrue(r.SigmaOccupied >= 0 && double.IsFinite(r.SigmaOccupied) && r.SigmaEmpty >= 0 && double.IsFinite(r.SigmaEmpty), $"{r}");
             Assert.IsTrue(r.NerfSigmaOccupied > 1, $"the NeRF itself is dense where its grid is occupied: {r}");
-            Assert.IsTrue(r.OccupancyAuc is >= 0 and <= 1 && r.OccupancyAucOtherObject is >= 0 and <= 1, $"{r}");
+            Assert.IsTrue(r.OccupancyAuc is >= 0 and <= 1 && r.OccupancyAucOtherObject is >= 0 and <= 1 && r.OccupancyAucOtherNerf is >= 0 and <= 1, $"{r}");
+            // Rendered as validation does: a finite PSNR of the decoder's colours against the NeRF's on its foreground rays.
+            Assert.IsTrue(r.RenderPsnr is > 3 and < 60, $"{r}");
         }
         // A NeRF with an empty grid (some of the tiny dataset's) gives a row of NaN, not an exception.
         var tiny = DecoderProbe.Run(run.Path, objects: 2, points: 50);

@@ -11,23 +11,28 @@ static class ProbeDecoderCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "training run directory (L_R or L_R+C) with a last/ checkpoint" };
+        var run = new Argument<string>("run") { Description = "training run directory (L_R, L_R+C, L_F or L_F+C) with a last/ checkpoint" };
         var data = new Option<string?>("--data") { Description = "dataset root (default: the run's)" };
         var split = new Option<string>("--split") { Description = "split whose NeRFs are probed", DefaultValueFactory = _ => "val" };
         var objects = new Option<int>("--objects") { Description = "objects probed (one per class first), every architecture of each", DefaultValueFactory = _ => 3 };
         var points = new Option<int>("--points") { Description = "occupied and empty cells queried per NeRF", DefaultValueFactory = _ => 2000 };
         var json = new Option<string?>("--json") { Description = "also write the rows as JSON" };
-        var cmd = new Command("probe-decoder", "Where a rendering run's decoder puts density: its σ at occupied vs empty cells of the NeRFs it is given")
+        var cmd = new Command("probe-decoder", "Where a run's decoder puts density (its σ at occupied vs empty cells of the NeRFs it is given) and how well it renders them")
             { run, data, split, objects, points, json };
         cmd.SetAction(p =>
         {
             var rows = DecoderProbe.Run(p.GetValue(run)!, p.GetValue(data), p.GetValue(split)!, Math.Max(1, p.GetValue(objects)), Math.Max(1, p.GetValue(points)));
             static string F(double v, string f) => v.ToString(f, CultureInfo.InvariantCulture);
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("object", "arch", "decoder σ occupied", "decoder σ empty", "NeRF σ occupied", "occupancy AUC", "AUC, other object's embedding", "AUC, other object's NeRF", "colour std");
+            static double Median(IEnumerable<double> values)
+            {
+                var v = values.Where(double.IsFinite).Order().ToArray();
+                return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+            }
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("object", "arch", "decoder σ occupied", "decoder σ empty", "NeRF σ occupied", "occupancy AUC", "AUC, other object's embedding", "AUC, other object's NeRF", "colour std", "render PSNR");
             foreach (var r in rows)
-                table.AddRow(r.Object, r.Arch, F(r.SigmaOccupied, "G3"), F(r.SigmaEmpty, "G3"), F(r.NerfSigmaOccupied, "F2"), F(r.OccupancyAuc, "F3"), F(r.OccupancyAucOtherObject, "F3"), F(r.OccupancyAucOtherNerf, "F3"), F(r.ColourStd, "F3"));
+                table.AddRow(r.Object, r.Arch, F(r.SigmaOccupied, "G3"), F(r.SigmaEmpty, "G3"), F(r.NerfSigmaOccupied, "F2"), F(r.OccupancyAuc, "F3"), F(r.OccupancyAucOtherObject, "F3"), F(r.OccupancyAucOtherNerf, "F3"), F(r.ColourStd, "F3"), F(r.RenderPsnr, "F2"));
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLineInterpolated($"[grey]mean occupancy AUC {F(rows.Average(r => r.OccupancyAuc), "F3")}, with another object's embedding {F(rows.Where(r => !double.IsNaN(r.OccupancyAucOtherObject)).Select(r => r.OccupancyAucOtherObject).DefaultIfEmpty(double.NaN).Average(), "F3")} (equal: the decoder ignores the embedding); mean decoder σ at occupied cells {F(rows.Average(r => r.SigmaOccupied), "G3")}[/]");
+            AnsiConsole.MarkupLineInterpolated($"[grey]mean occupancy AUC {F(rows.Average(r => r.OccupancyAuc), "F3")}, with another object's embedding {F(rows.Where(r => !double.IsNaN(r.OccupancyAucOtherObject)).Select(r => r.OccupancyAucOtherObject).DefaultIfEmpty(double.NaN).Average(), "F3")} (equal: the decoder ignores the embedding); mean decoder σ at occupied cells {F(rows.Average(r => r.SigmaOccupied), "G3")}; median render PSNR {F(Median(rows.Select(r => r.RenderPsnr)), "F2")} dB over {rows.Count} NeRFs[/]");
             if (p.GetValue(json) is { } path)
             {
                 NerfGmn.IO.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));

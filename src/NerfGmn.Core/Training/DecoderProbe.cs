@@ -16,8 +16,9 @@ namespace NerfGmn.Training;
 /// <param name="OccupancyAucOtherNerf">The same AUC scored by the other object's own NeRF: what a perfect decoder given the other
 /// object's embedding would score, i.e. how much the two shapes overlap (NaN without another object). An
 /// <paramref name="OccupancyAucOtherObject"/> near this value means the decoder draws the other object as it is.</param>
+/// <param name="RenderPsnr">The decoder's foreground PSNR on a fixed draw of the NeRF's rays, rendered as validation does (NaN where not measured).</param>
 public sealed record DecoderProbeRow(string Object, string Arch, double SigmaOccupied, double SigmaEmpty, double NerfSigmaOccupied,
-    double OccupancyAuc, double OccupancyAucOtherObject, double ColourStd, double OccupancyAucOtherNerf = double.NaN);
+    double OccupancyAuc, double OccupancyAucOtherObject, double ColourStd, double OccupancyAucOtherNerf = double.NaN, double RenderPsnr = double.NaN);
 
 /// <summary>
 /// Does a rendering run's decoder reproduce its inputs' geometry? Queries the run's last decoder, given each NeRF's
@@ -70,7 +71,8 @@ public static class DecoderProbe
             var same = Enumerable.Range(0, nerfs.Count).Where(k => nerfs[k].Arch == arch).ToList();
             int other = same.Count < 2 ? -1 : same[(same.IndexOf(i) + 1) % same.Count];
             using var otherNerf = other < 0 ? null : new Fields.RadianceField(IO.NerfWeightsFile.Read(probed.Objects[nerfs[other].Object][arch]));
-            rows.Add(Probe(decoder, z.narrow(0, i, 1), other < 0 ? null : z.narrow(0, other, 1), nerf, grid, obj, arch, points, gen, otherNerf));
+            var row = Probe(decoder, z.narrow(0, i, 1), other < 0 ? null : z.narrow(0, other, 1), nerf, grid, obj, arch, points, gen, otherNerf);
+            rows.Add(row with { RenderPsnr = RenderPsnr(decoder, z.narrow(0, i, 1), nerf, grid, probed.Objects[obj][arch], options.Rendering, seed) });
         }
         return rows;
     }
@@ -109,6 +111,22 @@ public static class DecoderProbe
             own.Rgb.reshape(-1, 3).std(0).mean().item<float>(),
             otherNerf is null ? double.NaN : Auc(otherNerf.forward(occupied.squeeze(0)).Sigma.to_type(ScalarType.Float32).data<float>().ToArray(),
                 otherNerf.forward(empty.squeeze(0)).Sigma.to_type(ScalarType.Float32).data<float>().ToArray()));
+    }
+
+    /// <summary>
+    /// The decoder's foreground PSNR for one NeRF given <paramref name="embedding"/>: the rendering loss's draw of its
+    /// rays (fixed by <paramref name="seed"/> and the file), −10·log10 of the colour MSE, as validation and the decoder gate measure it.
+    /// </summary>
+    public static double RenderPsnr(ImplicitDecoder decoder, Tensor embedding, Fields.RadianceField nerf, Rendering.OccupancyGrid grid,
+        string weightsFile, RenderingLossOptions rendering, int seed)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var cameras = CameraSet.Load(Path.Combine(Path.GetDirectoryName(weightsFile)!, Datasets.DatasetLayout.TransformsName));
+        using var target = RenderTarget.Create(nerf, grid, cameras, rendering, new Generator(StableHash.Of(seed, "probe-target", weightsFile)));
+        using var gen = new Generator(StableHash.Of(seed, "probe-render", weightsFile));
+        var (_, mse) = RenderingLoss.ComputeWithMetrics(decoder, embedding, [target], rendering, gen);
+        return -10 * Math.Log10(Math.Max(mse, 1e-10));
     }
 
     /// <summary>ROC AUC of "positive scores above negative ones", ties counted half (Mann–Whitney U / (n₊·n₋)).</summary>

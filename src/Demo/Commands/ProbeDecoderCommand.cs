@@ -23,16 +23,12 @@ static class ProbeDecoderCommand
         {
             var rows = DecoderProbe.Run(p.GetValue(run)!, p.GetValue(data), p.GetValue(split)!, Math.Max(1, p.GetValue(objects)), Math.Max(1, p.GetValue(points)));
             static string F(double v, string f) => v.ToString(f, CultureInfo.InvariantCulture);
-            static double Median(IEnumerable<double> values)
-            {
-                var v = values.Where(double.IsFinite).Order().ToArray();
-                return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-            }
+
             var table = new Table().Border(TableBorder.Rounded).AddColumns("object", "arch", "decoder σ occupied", "decoder σ empty", "NeRF σ occupied", "occupancy AUC", "AUC, other object's embedding", "AUC, other object's NeRF", "colour std", "render PSNR");
             foreach (var r in rows)
                 table.AddRow(r.Object, r.Arch, F(r.SigmaOccupied, "G3"), F(r.SigmaEmpty, "G3"), F(r.NerfSigmaOccupied, "F2"), F(r.OccupancyAuc, "F3"), F(r.OccupancyAucOtherObject, "F3"), F(r.OccupancyAucOtherNerf, "F3"), F(r.ColourStd, "F3"), F(r.RenderPsnr, "F2"));
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLineInterpolated($"[grey]mean occupancy AUC {F(rows.Average(r => r.OccupancyAuc), "F3")}, with another object's embedding {F(rows.Where(r => !double.IsNaN(r.OccupancyAucOtherObject)).Select(r => r.OccupancyAucOtherObject).DefaultIfEmpty(double.NaN).Average(), "F3")} (equal: the decoder ignores the embedding); mean decoder σ at occupied cells {F(rows.Average(r => r.SigmaOccupied), "G3")}; median render PSNR {F(Median(rows.Select(r => r.RenderPsnr)), "F2")} dB over {rows.Count} NeRFs[/]");
+            AnsiConsole.MarkupLineInterpolated($"[grey]mean occupancy AUC {F(rows.Average(r => r.OccupancyAuc), "F3")}, with another object's embedding {F(rows.Where(r => !double.IsNaN(r.OccupancyAucOtherObject)).Select(r => r.OccupancyAucOtherObject).DefaultIfEmpty(double.NaN).Average(), "F3")} (equal: the decoder ignores the embedding); mean decoder σ at occupied cells {F(rows.Average(r => r.SigmaOccupied), "G3")}; median render PSNR {F(DecoderProbe.Median(rows.Select(r => r.RenderPsnr)), "F2")} dB over {rows.Count} NeRFs[/]");
             if (p.GetValue(json) is { } path)
             {
                 NerfGmn.IO.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));

@@ -42,16 +42,10 @@ public sealed record DecoderGatePoint(int Step, double Seconds, double MedianPsn
 public sealed record DecoderGateReport(IReadOnlyList<DecoderGatePoint> Curve, IReadOnlyList<DecoderProbeRow> Probe)
 {
     public double FinalPsnr => Curve[^1].MedianPsnr;
-    public double MedianAuc => Median(Probe.Select(r => r.OccupancyAuc));
-    public double MedianAucOtherObject => Median(Probe.Select(r => r.OccupancyAucOtherObject));
+    public double MedianAuc => DecoderProbe.Median(Probe.Select(r => r.OccupancyAuc));
+    public double MedianAucOtherObject => DecoderProbe.Median(Probe.Select(r => r.OccupancyAucOtherObject));
     /// <summary>What a perfect decoder would score with the other object's code: the other object's own NeRF as the scorer.</summary>
-    public double MedianAucOtherNerf => Median(Probe.Select(r => r.OccupancyAucOtherNerf));
-
-    static double Median(IEnumerable<double> values)
-    {
-        var v = values.Where(x => !double.IsNaN(x)).Order().ToArray();
-        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
+    public double MedianAucOtherNerf => DecoderProbe.Median(Probe.Select(r => r.OccupancyAucOtherNerf));
 }
 
 /// <summary>

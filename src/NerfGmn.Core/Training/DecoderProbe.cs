@@ -129,6 +129,13 @@ public static class DecoderProbe
         return -10 * Math.Log10(Math.Max(mse, 1e-10));
     }
 
+    /// <summary>The median of the values that are not NaN (NaN if there are none).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var v = values.Where(x => !double.IsNaN(x)).Order().ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
     /// <summary>ROC AUC of "positive scores above negative ones", ties counted half (Mann–Whitney U / (n₊·n₋)).</summary>
     public static double Auc(float[] positive, float[] negative)
     {

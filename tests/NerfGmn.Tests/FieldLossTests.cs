@@ -26,8 +26,8 @@ public sealed class FieldLossTests
         double step = new Rendering.RenderOptions().StepSize, eps = 0.01 / step, cap = 5 / step;
         float[] targetSigma = [0, 100, 1e5f];
         float[] targetRgb = [1, 0, 0, 0, 1, 0, 0.5f, 0.5f, 1];
-        var draw = (Points: tensor(new float[] { 0, 0, 0, 0.1f, 0.2f, 0.3f, -0.5f, 0.5f, 0 }, [1, 3, 3]),
-            Sigma: tensor(targetSigma, [1, 3]), Rgb: tensor(targetRgb, [1, 3, 3]));
+        using var draw = new FieldDraw(tensor(new float[] { 0, 0, 0, 0.1f, 0.2f, 0.3f, -0.5f, 0.5f, 0 }, [1, 3, 3]),
+            tensor(targetSigma, [1, 3]), tensor(targetRgb, [1, 3, 3]));
         var options = new FieldLossOptions { ColourWeight = 2 };
         double loss = FieldLoss.Loss(decoder, zeros(1, 4), draw, options).item<float>();
 
@@ -82,7 +82,7 @@ public sealed class FieldLossTests
         Assert.IsTrue(rgb.to_type(ScalarType.Float32).allclose(pool.Rgb, 1e-4, 1e-4));
 
         // A step draws its points from the groups in the options' shares.
-        var draw = FieldLoss.Draw([pool, pool], options with { PointsPerNerf = 40 }, new Generator(1));
+        using var draw = FieldLoss.Draw([pool, pool], options with { PointsPerNerf = 40 }, new Generator(1));
         CollectionAssert.AreEqual(new long[] { 2, 40, 3 }, draw.Points.shape);
         var first = draw.Points[0].data<float>().ToArray();
         int InPool(int k) => Enumerable.Range(0, 600).Single(i => Enumerable.Range(0, 3).All(d => points[3 * i + d] == first[3 * k + d]));

@@ -83,7 +83,6 @@ public static class EncoderCheckpoint
         return (Runtime.ComputeDevice.Place(encoder, device), info);
     }
 
-
     /// <summary>Loads an encoder (eval mode) and what it was trained with.</summary>
     public static (GraphMetaNetwork Encoder, Info Info) Load(string path)
     {

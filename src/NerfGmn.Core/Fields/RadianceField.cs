@@ -97,21 +97,29 @@ public sealed class RadianceField : nn.Module<Tensor, (Tensor Rgb, Tensor Sigma)
     // Where this field's parameters are (any one of them tells).
     Device ParameterDevice => parameters().First().device;
 
+    /// <summary>
+    /// The field at many points [N, 3], <paramref name="chunk"/> points per forward pass and without gradients (the
+    /// NeRF's own values as targets or answers): rgb [N, 3] and σ [N], float32.
+    /// </summary>
+    public (Tensor Rgb, Tensor Sigma) ForwardInChunks(Tensor points, int chunk = 65536)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var rgb = new List<Tensor>(); var sigma = new List<Tensor>();
+        for (long start = 0; start < points.shape[0]; start += chunk)
+        {
+            var (r, s) = forward(points.narrow(0, start, Math.Min(chunk, points.shape[0] - start)));
+            rgb.Add(r); sigma.Add(s);
+        }
+        if (rgb.Count == 0) return (zeros(0, 3).MoveToOuterDisposeScope(), zeros(0).MoveToOuterDisposeScope());
+        return (cat(rgb, 0).to_type(ScalarType.Float32).MoveToOuterDisposeScope(), cat(sigma, 0).to_type(ScalarType.Float32).MoveToOuterDisposeScope());
+    }
+
     /// <summary>Evaluates in chunks without gradients, on the field's device.</summary>
     public (float[] Rgb, float[] Sigma) Evaluate(float[] points, int chunk = 65536)
     {
-        using var _ = no_grad();
-        int n = points.Length / 3;
-        var rgb = new float[n * 3];
-        var sigma = new float[n];
-        for (int start = 0; start < n; start += chunk)
-        {
-            using var scope = NewDisposeScope();
-            int m = Math.Min(chunk, n - start);
-            var (r, s) = forward(tensor(points.AsSpan(start * 3, m * 3).ToArray(), [m, 3], device: ParameterDevice));
-            r.cpu().contiguous().data<float>().CopyTo(rgb, start * 3);
-            s.cpu().contiguous().data<float>().CopyTo(sigma, start);
-        }
-        return (rgb, sigma);
+        using var scope = NewDisposeScope();
+        var (r, s) = ForwardInChunks(tensor(points, [points.Length / 3, 3], device: ParameterDevice), chunk);
+        return (r.cpu().contiguous().data<float>().ToArray(), s.cpu().contiguous().data<float>().ToArray());
     }
 }

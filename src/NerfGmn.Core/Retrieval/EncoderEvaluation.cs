@@ -1,5 +1,5 @@
-using NerfGmn.Datasets;
 using NerfGmn.Classification;
+using NerfGmn.Datasets;
 using NerfGmn.Encoder;
 
 namespace NerfGmn.Retrieval;
@@ -25,7 +25,7 @@ public sealed record EncoderEvaluationOptions
     /// </summary>
     public bool ClassificationProtocol { get; init; }
     public string ValidationSplit { get; init; } = "val";
-    public Classification.ClassifierHeadOptions Head { get; init; } = new();
+    public ClassifierHeadOptions Head { get; init; } = new();
 }
 
 /// <summary>Retrieval and classification quality of one encoder on one dataset (fractions in [0, 1]).</summary>
@@ -57,7 +57,7 @@ public sealed record EncoderEvaluationReport
     /// </summary>
     public EncoderEvaluationReport? CenteredPerArchitecture { get; init; }
     /// <summary>The paper's classification protocol (train families × test families → accuracy); empty unless asked for.</summary>
-    public IReadOnlyList<Classification.ProtocolCell> Classification { get; init; } = [];
+    public IReadOnlyList<ProtocolCell> Classification { get; init; } = [];
 }
 
 /// <summary>
@@ -92,7 +92,7 @@ public static class EncoderEvaluation
             galleryEmb is null ? null : CenterPerArchitecture(gallery!, galleryEmb), options);
         var linear = gallery is null || galleryEmb is null ? new Dictionary<string, LinearAlignmentResult>()
             : LinearMaps(queries, queryEmb, gallery, galleryEmb, options);
-        IReadOnlyList<Classification.ProtocolCell> protocol = [];
+        IReadOnlyList<ProtocolCell> protocol = [];
         if (options.ClassificationProtocol)
         {
             if (gallery is null || galleryEmb is null) throw new ArgumentException($"the classification protocol trains on the gallery split ('{options.GallerySplit}'), which {data.Root} does not have");
@@ -102,7 +102,7 @@ public static class EncoderEvaluation
                 var entries = data.Entries(options.ValidationSplit, options.GalleryArchitectures ?? DatasetLayout.Families);
                 if (entries.Count > 0) val = new(entries, Embed(embedder, entries, options, $"embedding {options.ValidationSplit}", progress, cancel));
             }
-            protocol = Classification.ClassificationProtocol.Run(new(gallery, galleryEmb), val, new(queries, queryEmb), options.Head, progress, cancel);
+            protocol = ClassificationProtocol.Run(new(gallery, galleryEmb), val, new(queries, queryEmb), options.Head, progress, cancel);
         }
         var seconds = Math.Round(sw.Elapsed.TotalSeconds, 1);
         return raw with { Seconds = seconds, LinearMapInstanceRecall = linear, CenteredPerArchitecture = centred with { Seconds = seconds }, Classification = protocol };

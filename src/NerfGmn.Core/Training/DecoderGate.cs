@@ -63,8 +63,7 @@ public static class DecoderGate
         if (o.Loss is not (Objective.Rendering or Objective.Field)) throw new ArgumentException($"the gate trains with {Objective.Rendering} or {Objective.Field}, not '{o.Loss}'");
         var data = new TrainingData(o.Data, o.Split, [o.Architecture]).Balanced(o.Objects);
         // Round-robin over classes (as Balanced picks them), so that the probe's "another object", the next one, is of another class.
-        var objects = data.Objects.Keys.GroupBy(k => k.Split('/')[0]).SelectMany(g => g.Order(StringComparer.Ordinal).Select((k, i) => (k, i)))
-            .OrderBy(t => t.i).ThenBy(t => t.k, StringComparer.Ordinal).Select(t => t.k).ToList();
+        var objects = TrainingData.ClassRoundRobin(data.Objects.Keys.Order(StringComparer.Ordinal));
         var nerfs = new List<Fields.RadianceField>();
         var grids = new List<Rendering.OccupancyGrid>();
         var targets = new List<RenderTarget>();
@@ -77,8 +76,7 @@ public static class DecoderGate
                 var nerf = new Fields.RadianceField(IO.NerfWeightsFile.Read(file));
                 nerfs.Add(nerf);
                 grids.Add(data.Grid(obj, o.Architecture, nerf));
-                var cameras = Rendering.CameraSet.Load(Path.Combine(Path.GetDirectoryName(file)!, Datasets.DatasetLayout.TransformsName));
-                targets.Add(RenderTarget.Create(nerf, grids[^1], cameras, o.Rendering, new Generator(StableHash.Of(o.Seed, "target", obj))));
+                targets.Add(RenderTarget.ForWeightsFile(nerf, grids[^1], file, o.Rendering, new Generator(StableHash.Of(o.Seed, "target", obj))));
                 if (o.Loss == Objective.Field) fields.Add(FieldTarget.Create(nerf, grids[^1], o.Field, new Generator(StableHash.Of(o.Seed, "field", obj))));
             }
 
@@ -96,17 +94,15 @@ public static class DecoderGate
             void Evaluate(int step)
             {
                 using var scope = NewDisposeScope();
-                using var noGrad = no_grad();
                 decoder.eval();
                 // The same rays and background every time: a fixed generator per object.
                 var psnr = Enumerable.Range(0, objects.Count).Select(k =>
                 {
                     using var gen = new Generator(StableHash.Of(o.Seed, "gate-eval", objects[k]));
-                    var (_, mse) = RenderingLoss.ComputeWithMetrics(decoder, codes.narrow(0, k, 1), [targets[k]], o.Rendering, gen);
-                    return -10 * Math.Log10(Math.Max(mse, 1e-10));
-                }).Order().ToArray();
+                    return RenderingLoss.ForegroundPsnr(decoder, codes.narrow(0, k, 1), targets[k], o.Rendering, gen);
+                }).ToList();
                 decoder.train();
-                var point = new DecoderGatePoint(step, Math.Round(sw.Elapsed.TotalSeconds, 1), psnr[psnr.Length / 2]);
+                var point = new DecoderGatePoint(step, Math.Round(sw.Elapsed.TotalSeconds, 1), DecoderProbe.Median(psnr));
                 curve.Add(point);
                 progress?.Invoke(point);
             }

@@ -34,8 +34,8 @@ public static class DecoderProbe
         int points = 2000, int seed = 0)
     {
         var options = TrainingOptions.FromRun(runDir);
-        if (options.Objective == Objective.Contrastive)
-            throw new ArgumentException($"{runDir} was trained with {Objective.Contrastive}, which has no decoder");
+        if (!Objective.Decodes(options.Objective))
+            throw new ArgumentException($"{runDir} was trained with {options.Objective}, which has no decoder");
         data ??= options.Data;
         string last = Path.Combine(runDir, "last");
         var (encoder, _) = EncoderCheckpoint.Load(Path.Combine(last, "encoder.safetensors"));
@@ -48,9 +48,7 @@ public static class DecoderProbe
         var probed = new TrainingData(data, split);
         if (probed.Objects.Count == 0) throw new NerfFormatException(data, $"no NeRFs in split '{split}'");
         // One object per class before a second of any class, so that "another object" is usually another class.
-        var chosen = probed.Objects.Keys.GroupBy(o => o.Split('/')[0])
-            .SelectMany(g => g.Order(StringComparer.Ordinal).Select((o, i) => (o, i)))
-            .OrderBy(t => t.i).ThenBy(t => t.o, StringComparer.Ordinal).Select(t => t.o).Take(objects).ToList();
+        var chosen = TrainingData.ClassRoundRobin(probed.Objects.Keys.Order(StringComparer.Ordinal)).Take(objects).ToList();
         var nerfs = chosen.SelectMany(o => probed.Objects[o].Keys.Order(StringComparer.Ordinal).Select(a => (Object: o, Arch: a)))
             .Where(n => anchors?.Has(n.Arch) != false)   // an architecture the run never trained on has no anchor
             .ToList();
@@ -61,18 +59,31 @@ public static class DecoderProbe
         var z = anchors?.EmbedRelative(encoder, graphs, archs, 8) ?? encoder.EmbedTensor(graphs, 8);
         var gen = new Generator((ulong)seed);
         var rows = new List<DecoderProbeRow>();
-        for (int i = 0; i < nerfs.Count; i++)
+        // Each NeRF is read once, for its own row and as the other object of another row (NeRFs are small), and before the
+        // per-row scopes, which would otherwise dispose what a later row still needs.
+        var fields = nerfs.Select(n => new Fields.RadianceField(IO.NerfWeightsFile.Read(probed.Objects[n.Object][n.Arch]))).ToList();
+        try
         {
-            using var nerfScope = NewDisposeScope();
-            var (obj, arch) = nerfs[i];
-            using var nerf = new Fields.RadianceField(IO.NerfWeightsFile.Read(probed.Objects[obj][arch]));
-            var grid = probed.Grid(obj, arch, nerf);
-            // The same architecture's next probed object: a decoder that reads the embedding should fit its own NeRF better.
-            var same = Enumerable.Range(0, nerfs.Count).Where(k => nerfs[k].Arch == arch).ToList();
-            int other = same.Count < 2 ? -1 : same[(same.IndexOf(i) + 1) % same.Count];
-            using var otherNerf = other < 0 ? null : new Fields.RadianceField(IO.NerfWeightsFile.Read(probed.Objects[nerfs[other].Object][arch]));
-            var row = Probe(decoder, z.narrow(0, i, 1), other < 0 ? null : z.narrow(0, other, 1), nerf, grid, obj, arch, points, gen, otherNerf);
-            rows.Add(row with { RenderPsnr = RenderPsnr(decoder, z.narrow(0, i, 1), nerf, grid, probed.Objects[obj][arch], options.Rendering, seed) });
+            for (int i = 0; i < nerfs.Count; i++)
+            {
+                using var nerfScope = NewDisposeScope();
+                var (obj, arch) = nerfs[i];
+                var nerf = fields[i];
+                var grid = probed.Grid(obj, arch, nerf);
+                // The same architecture's next probed object: a decoder that reads the embedding should fit its own NeRF better.
+                var same = Enumerable.Range(0, nerfs.Count).Where(k => nerfs[k].Arch == arch).ToList();
+                int other = same.Count < 2 ? -1 : same[(same.IndexOf(i) + 1) % same.Count];
+                var row = Probe(decoder, z.narrow(0, i, 1), other < 0 ? null : z.narrow(0, other, 1), nerf, grid, obj, arch, points, gen,
+                    other < 0 ? null : fields[other]);
+                string file = probed.Objects[obj][arch];
+                using var target = RenderTarget.ForWeightsFile(nerf, grid, file, options.Rendering, new Generator(StableHash.Of(seed, "probe-target", file)));
+                using var renderGen = new Generator(StableHash.Of(seed, "probe-render", file));
+                rows.Add(row with { RenderPsnr = RenderingLoss.ForegroundPsnr(decoder, z.narrow(0, i, 1), target, options.Rendering, renderGen) });
+            }
+        }
+        finally
+        {
+            foreach (var f in fields) f.Dispose();
         }
         return rows;
     }
@@ -102,31 +113,14 @@ public static class DecoderProbe
             var (rgb, sigma) = decoder.forward((e, occupied.to(e.device)));
             return (rgb, sigma, decoder.forward((e, empty.to(e.device))).Sigma);
         }
-        static double AucOf((Tensor, Tensor SigmaOccupied, Tensor SigmaEmpty) q) =>
-            Auc(q.SigmaOccupied.cpu().data<float>().ToArray(), q.SigmaEmpty.cpu().data<float>().ToArray());
+        static float[] Values(Tensor sigma) => sigma.cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+        static double AucOf((Tensor, Tensor SigmaOccupied, Tensor SigmaEmpty) q) => Auc(Values(q.SigmaOccupied), Values(q.SigmaEmpty));
         var own = Query(embedding);
         return new DecoderProbeRow(obj, arch,
             own.SigmaOccupied.mean().item<float>(), own.SigmaEmpty.mean().item<float>(), nerf.forward(occupied.squeeze(0)).Sigma.mean().item<float>(),
             AucOf(own), otherEmbedding is null ? double.NaN : AucOf(Query(otherEmbedding)),
             own.Rgb.reshape(-1, 3).std(0).mean().item<float>(),
-            otherNerf is null ? double.NaN : Auc(otherNerf.forward(occupied.squeeze(0)).Sigma.to_type(ScalarType.Float32).data<float>().ToArray(),
-                otherNerf.forward(empty.squeeze(0)).Sigma.to_type(ScalarType.Float32).data<float>().ToArray()));
-    }
-
-    /// <summary>
-    /// The decoder's foreground PSNR for one NeRF given <paramref name="embedding"/>: the rendering loss's draw of its
-    /// rays (fixed by <paramref name="seed"/> and the file), −10·log10 of the colour MSE, as validation and the decoder gate measure it.
-    /// </summary>
-    public static double RenderPsnr(ImplicitDecoder decoder, Tensor embedding, Fields.RadianceField nerf, Rendering.OccupancyGrid grid,
-        string weightsFile, RenderingLossOptions rendering, int seed)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var cameras = CameraSet.Load(Path.Combine(Path.GetDirectoryName(weightsFile)!, Datasets.DatasetLayout.TransformsName));
-        using var target = RenderTarget.Create(nerf, grid, cameras, rendering, new Generator(StableHash.Of(seed, "probe-target", weightsFile)));
-        using var gen = new Generator(StableHash.Of(seed, "probe-render", weightsFile));
-        var (_, mse) = RenderingLoss.ComputeWithMetrics(decoder, embedding, [target], rendering, gen);
-        return -10 * Math.Log10(Math.Max(mse, 1e-10));
+            otherNerf is null ? double.NaN : Auc(Values(otherNerf.forward(occupied.squeeze(0)).Sigma), Values(otherNerf.forward(empty.squeeze(0)).Sigma)));
     }
 
     /// <summary>The median of the values that are not NaN (NaN if there are none).</summary>

@@ -326,12 +326,9 @@ public sealed class EncoderTrainer(TrainingOptions options)
     {
         string key = $"{data.Split}:{arch}/{obj}";
         if (_targets.TryGetValue(key, out var t)) return t;
-        string file = data.Objects[obj][arch], folder = Path.GetDirectoryName(file)!;
-        var weights = IO.NerfWeightsFile.Read(file);
-        using var nerf = new Fields.RadianceField(weights);
-        var grid = data.Grid(obj, arch, nerf);
-        var cameras = Rendering.CameraSet.Load(Path.Combine(folder, Datasets.DatasetLayout.TransformsName));
-        t = RenderTarget.Create(nerf, grid, cameras, Options.Rendering, new Generator(StableHash.Of(Options.Seed, "target", key)));
+        string file = data.Objects[obj][arch];
+        using var nerf = new Fields.RadianceField(IO.NerfWeightsFile.Read(file));
+        t = RenderTarget.ForWeightsFile(nerf, data.Grid(obj, arch, nerf), file, Options.Rendering, new Generator(StableHash.Of(Options.Seed, "target", key)));
         _targets[key] = t;
         return t;
     }

@@ -48,8 +48,8 @@ public sealed record FieldTarget(OccupancyGrid Grid, Tensor Points, Tensor Sigma
         using var scope = NewDisposeScope();
         var occupancy = tensor(grid.Occupied);
         var occupied = occupancy.nonzero().squeeze(1);
-        var near = zeros(grid.Occupied.Length, dtype: ScalarType.Bool).index_put_(tensor(true), grid.DilatedIndices(o.ShellCells));
-        var shell = near.logical_and(occupancy.logical_not()).nonzero().squeeze(1);
+        var near = grid.DilatedIndices(o.ShellCells);
+        var shell = near.masked_select(occupancy.index_select(0, near).logical_not());
         var empty = occupancy.logical_not().nonzero().squeeze(1);
         // Cells drawn with replacement (a small object has fewer occupied cells than pool points), jittered inside the cell.
         Tensor Points(Tensor cells, int count)
@@ -60,15 +60,7 @@ public sealed record FieldTarget(OccupancyGrid Grid, Tensor Points, Tensor Sigma
         }
         var parts = new[] { Points(occupied, o.OccupiedPool), Points(shell, o.ShellPool), Points(empty, o.EmptyPool) };
         var points = cat(parts, 0);
-        Tensor rgb, sigma;
-        using (no_grad())
-        {
-            var chunks = new List<(Tensor Rgb, Tensor Sigma)>();
-            for (long s = 0; s < points.shape[0]; s += 65536)
-                chunks.Add(nerf.forward(points.narrow(0, s, Math.Min(65536, points.shape[0] - s))));
-            rgb = cat(chunks.Select(c => c.Rgb).ToArray(), 0).to_type(ScalarType.Float32);
-            sigma = cat(chunks.Select(c => c.Sigma).ToArray(), 0).to_type(ScalarType.Float32);
-        }
+        var (rgb, sigma) = nerf.ForwardInChunks(points);
         return new FieldTarget(grid, points.DetachFromDisposeScope(), sigma.DetachFromDisposeScope(), rgb.DetachFromDisposeScope(),
             parts[0].shape[0], parts[1].shape[0]);
     }
@@ -89,8 +81,8 @@ public sealed record FieldTarget(OccupancyGrid Grid, Tensor Points, Tensor Sigma
 /// </summary>
 public static class FieldLoss
 {
-    /// <summary>One step's draw: every NeRF's query points [NeRFs, P, 3] and its targets, on the CPU.</summary>
-    public static (Tensor Points, Tensor Sigma, Tensor Rgb) Draw(IReadOnlyList<FieldTarget> targets, FieldLossOptions o, Generator gen)
+    /// <summary>One step's draw: every NeRF's query points and the NeRF's values there, on the CPU.</summary>
+    public static FieldDraw Draw(IReadOnlyList<FieldTarget> targets, FieldLossOptions o, Generator gen)
     {
         using var scope = NewDisposeScope();
         int nOcc = (int)Math.Round(o.PointsPerNerf * o.OccupiedFraction), nShell = (int)Math.Round(o.PointsPerNerf * o.ShellFraction);
@@ -106,11 +98,11 @@ public static class FieldLoss
         var points = stack(targets.Select((t, k) => t.Points.index_select(0, picks[k])).ToArray(), 0);
         var sigma = stack(targets.Select((t, k) => t.Sigma.index_select(0, picks[k])).ToArray(), 0);
         var rgb = stack(targets.Select((t, k) => t.Rgb.index_select(0, picks[k])).ToArray(), 0);
-        return (points.MoveToOuterDisposeScope(), sigma.MoveToOuterDisposeScope(), rgb.MoveToOuterDisposeScope());
+        return new FieldDraw(points.MoveToOuterDisposeScope(), sigma.MoveToOuterDisposeScope(), rgb.MoveToOuterDisposeScope());
     }
 
     /// <summary>L_F of one draw on the decoder's device (the draw moves there once).</summary>
-    public static Tensor Loss(ImplicitDecoder decoder, Tensor embeddings, (Tensor Points, Tensor Sigma, Tensor Rgb) draw, FieldLossOptions o)
+    public static Tensor Loss(ImplicitDecoder decoder, Tensor embeddings, FieldDraw draw, FieldLossOptions o)
     {
         var device = embeddings.device;
         var (rgb, sigma) = decoder.forward((embeddings, draw.Points.to(device)));
@@ -125,8 +117,19 @@ public static class FieldLoss
 
     public static Tensor Compute(ImplicitDecoder decoder, Tensor embeddings, IReadOnlyList<FieldTarget> targets, FieldLossOptions o, Generator gen)
     {
-        var draw = Draw(targets, o, gen);
-        try { return Loss(decoder, embeddings, draw, o); }
-        finally { draw.Points.Dispose(); draw.Sigma.Dispose(); draw.Rgb.Dispose(); }
+        using var draw = Draw(targets, o, gen);
+        return Loss(decoder, embeddings, draw, o);
+    }
+}
+
+/// <summary>One step's draw for <see cref="FieldLoss"/>, on the CPU (<see cref="FieldLoss.Draw"/>).</summary>
+/// <param name="Points">[NeRFs, P, 3] float32 query points.</param>
+/// <param name="Sigma">[NeRFs, P] the NeRF's density there.</param>
+/// <param name="Rgb">[NeRFs, P, 3] the NeRF's colour there.</param>
+public sealed record FieldDraw(Tensor Points, Tensor Sigma, Tensor Rgb) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var t in new[] { Points, Sigma, Rgb }) t.Dispose();
     }
 }

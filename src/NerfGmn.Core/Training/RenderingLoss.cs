@@ -55,6 +55,10 @@ public sealed record RenderTarget(OccupancyGrid Grid, Tensor Origins, Tensor Dir
             gt.Opacity.index_select(0, fg).DetachFromDisposeScope());
     }
 
+    /// <summary>As <see cref="Create"/>, with the cameras a dataset keeps beside the NeRF's weight file.</summary>
+    public static RenderTarget ForWeightsFile(RadianceField nerf, OccupancyGrid grid, string weightsFile, RenderingLossOptions o, Generator gen) =>
+        Create(nerf, grid, CameraSet.Load(Path.Combine(Path.GetDirectoryName(weightsFile)!, Datasets.DatasetLayout.TransformsName)), o, gen);
+
     public void Dispose()
     {
         foreach (var t in new[] { Origins, Directions, ColorOnBlack, Opacity }) t.Dispose();
@@ -79,6 +83,18 @@ public static class RenderingLoss
     {
         using var draw = Draw(targets, o, gen);
         return Loss(decoder, embeddings, draw, o);
+    }
+
+    /// <summary>
+    /// One NeRF's foreground PSNR through the decoder, −10·log10 of the colour MSE on a draw of its rays (no gradients):
+    /// what the decoder gate and <c>probe-decoder</c> report per NeRF.
+    /// </summary>
+    public static double ForegroundPsnr(ImplicitDecoder decoder, Tensor embedding, RenderTarget target, RenderingLossOptions o, Generator gen)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (_, mse) = ComputeWithMetrics(decoder, embedding, [target], o, gen);
+        return -10 * Math.Log10(Math.Max(mse, 1e-10));
     }
 
     /// <summary>

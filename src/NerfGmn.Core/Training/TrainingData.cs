@@ -35,11 +35,17 @@ public sealed class TrainingData
     public TrainingData Balanced(int count)
     {
         if (count < 2) throw new ArgumentOutOfRangeException(nameof(count), $"an overfit set needs at least 2 objects, got {count}");
-        var chosen = Objects.Keys.GroupBy(o => o.Split('/')[0]).SelectMany(g => g.Select((o, i) => (o, i)))
-            .OrderBy(t => t.i).Take(count).Select(t => t.o).ToHashSet(StringComparer.Ordinal);
+        var chosen = ClassRoundRobin(Objects.Keys).Take(count).ToHashSet(StringComparer.Ordinal);
         if (chosen.Count < count) throw new ArgumentException($"split '{Split}' of {Root} has {Objects.Count} objects; the overfit set asks for {count}");
         return new TrainingData(Root, Split, Objects.Where(kv => chosen.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
     }
+
+    /// <summary>
+    /// <c>&lt;class&gt;/&lt;object&gt;</c> ids one per class before a second of any class: the first object of every class
+    /// (classes in order of first appearance), then the second of every class, …; each class's objects in the given order.
+    /// </summary>
+    public static IReadOnlyList<string> ClassRoundRobin(IEnumerable<string> objects) =>
+        objects.GroupBy(o => o.Split('/')[0]).SelectMany(g => g.Select((o, i) => (o, i))).OrderBy(t => t.i).Select(t => t.o).ToList();
 
     public IReadOnlyList<(string Object, IReadOnlyList<string> Families)> Families() =>
         Objects.Select(kv => (kv.Key, (IReadOnlyList<string>)kv.Value.Keys.ToArray())).ToArray();

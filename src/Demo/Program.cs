@@ -18,6 +18,7 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(ProbeDecoderCommand.Create());
 root.Subcommands.Add(DecoderGateCommand.Create());
+root.Subcommands.Add(FitDecoderCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -268,6 +268,53 @@ public class TrainingTests
         StringAssert.Contains(missing.Message, "no last/options.json");
     }
 
+    /// <summary>
+    /// fit-decoder: the run's decoder trained further on frozen embeddings, evaluated on a fixed schedule, saved at every
+    /// evaluation; a fit stopped and resumed ends with the decoder of an unbroken one.
+    /// </summary>
+    [TestMethod]
+    public void ADecoderFitLogsRendersAndResumesToTheSameDecoder()
+    {
+        using var run = TestPaths.NewTempDir();
+        new EncoderTrainer(Tiny(run.Path) with
+        {
+            Objective = Objective.Field, Epochs = 2,
+            Decoder = new Decoder.ImplicitDecoderOptions { HiddenDim = 32, LayersBeforeSkip = 1, LayersAfterSkip = 1, Frequencies = 8 },
+            Rendering = new RenderingLossOptions { CandidateRays = 512, ForegroundRays = 8, MaxForegroundSamples = 300, BackgroundCells = 200, TotalPoints = 400, ImageSize = 8 },
+            Field = new FieldLossOptions { OccupiedPool = 400, ShellPool = 200, EmptyPool = 200, PointsPerNerf = 200 },
+        }).Train();
+        DecoderFitOptions Fit(string output, int steps, bool resume = false) =>
+            new() { Run = run.Path, Output = output, MaxSteps = steps, EvaluateEvery = 2, NerfsPerStep = 2, Resume = resume };
+
+        using var whole = TestPaths.NewTempDir();
+        var curve = DecoderFit.Run(Fit(whole.Path, 4));
+        CollectionAssert.AreEqual(new[] { 0, 2, 4 }, curve.Select(p => p.Step).ToArray());
+        // The tiny dataset's 5-step NeRFs are nearly empty, so renders may match exactly (PSNR capped at 100 dB).
+        Assert.IsTrue(curve.All(p => p.TrainPsnr is > 3 and <= 100 && p.ValidationPsnr is > 3 and <= 100), string.Join(", ", curve));
+        Assert.IsTrue(double.IsNaN(curve[0].Loss) && curve.Skip(1).All(p => double.IsFinite(p.Loss) && p.Loss > 0), "step 0 has no training loss yet");
+        var log = File.ReadAllLines(Path.Combine(whole.Path, "log.csv"));
+        Assert.AreEqual("step,seconds,loss,train_psnr,val_psnr", log[0]);
+        Assert.AreEqual(4, log.Length);
+        // The fitted decoder differs from the run's and loads where the probe loads decoders.
+        string fitted = Path.Combine(whole.Path, "decoder.safetensors");
+        Assert.AreNotEqual(Convert.ToHexString(File.ReadAllBytes(Path.Combine(run.Path, "last", "decoder.safetensors"))), Convert.ToHexString(File.ReadAllBytes(fitted)));
+        Assert.IsTrue(DecoderProbe.Run(run.Path, objects: 1, points: 50, decoderPath: fitted).Count > 0);
+
+        using var broken = TestPaths.NewTempDir();
+        DecoderFit.Run(Fit(broken.Path, 2));
+        var again = DecoderFit.Run(Fit(broken.Path, 4, resume: true));
+        CollectionAssert.AreEqual(new[] { 4 }, again.Select(p => p.Step).ToArray());
+        Assert.AreEqual(4, File.ReadAllLines(Path.Combine(broken.Path, "log.csv")).Length, "one log, the resumed rows appended");
+        CollectionAssert.AreEqual(File.ReadAllBytes(fitted), File.ReadAllBytes(Path.Combine(broken.Path, "decoder.safetensors")));
+
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => DecoderFit.Run(Fit(broken.Path, 6))).Message, "holds a decoder fit already");
+        using var none = TestPaths.NewTempDir();
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => DecoderFit.Run(Fit(none.Path, 2, resume: true))).Message, "no decoder fit to resume");
+        using var contrastive = TestPaths.NewTempDir();
+        new EncoderTrainer(Tiny(contrastive.Path) with { Epochs = 1 }).Train();
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => DecoderFit.Run(new DecoderFitOptions { Run = contrastive.Path, Output = none.Path })).Message, "no decoder to fit");
+    }
+
     [TestMethod]
     public void ARunTooShortForItsScheduleIsRefusedWithTheReason()
     {

@@ -86,6 +86,11 @@ public sealed class ImplicitDecoder : nn.Module<(Tensor Embedding, Tensor Points
         };
     }
 
+    /// <summary>Saves the decoder as training does (<c>decoder.safetensors</c>, reference parameter names), whole or not at all.</summary>
+    public void Save(string path) =>
+        IO.AtomicFile.Write(path, tmp => IO.SafeTensorsFile.Write(tmp, state_dict().ToDictionary(
+            kv => ToReferenceName(kv.Key), kv => IO.SafeTensor.FromFloats(kv.Value.detach().contiguous().data<float>().ToArray(), kv.Value.shape))));
+
     /// <summary>Loads a decoder saved by training (<c>decoder.safetensors</c>, reference parameter names).</summary>
     public void Load(string path)
     {

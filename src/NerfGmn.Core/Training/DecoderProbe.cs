@@ -31,7 +31,7 @@ public sealed record DecoderProbeRow(string Object, string Arch, double SigmaOcc
 public static class DecoderProbe
 {
     public static IReadOnlyList<DecoderProbeRow> Run(string runDir, string? data = null, string split = "val", int objects = 3,
-        int points = 2000, int seed = 0)
+        int points = 2000, int seed = 0, string? decoderPath = null)
     {
         var options = TrainingOptions.FromRun(runDir);
         if (!Objective.Decodes(options.Objective))
@@ -41,7 +41,7 @@ public static class DecoderProbe
         var (encoder, _) = EncoderCheckpoint.Load(Path.Combine(last, "encoder.safetensors"));
         using var encoderOwner = encoder;
         using var decoder = new ImplicitDecoder(options.Decoder with { EmbeddingDim = options.Encoder.OutputDim });
-        decoder.Load(Path.Combine(last, "decoder.safetensors"));
+        decoder.Load(decoderPath ?? Path.Combine(last, "decoder.safetensors"));
         decoder.eval();
         // The anchors the decoder was trained with: the run's own training split, whatever dataset is probed.
         var anchors = options.AnchorPerArchitecture ? ArchitectureAnchors.From(new TrainingData(options.Data, "train", exclude: options.Exclude), encoder.GraphOptions(options.Layout)) : null;

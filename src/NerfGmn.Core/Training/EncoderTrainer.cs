@@ -420,9 +420,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         Directory.CreateDirectory(tmp);
         EncoderCheckpoint.Save(encoder, Path.Combine(tmp, "encoder.safetensors"), Options.Layout, Options.Objective);
         optimizer.save_state_dict(Path.Combine(tmp, "optimizer.bin"));
-        if (decoder is not null)
-            IO.SafeTensorsFile.Write(Path.Combine(tmp, "decoder.safetensors"), decoder.state_dict().ToDictionary(
-                kv => decoder.ToReferenceName(kv.Key), kv => IO.SafeTensor.FromFloats(kv.Value.detach().contiguous().data<float>().ToArray(), kv.Value.shape)));
+        decoder?.Save(Path.Combine(tmp, "decoder.safetensors"));
         File.WriteAllText(Path.Combine(tmp, "trainer.json"), JsonSerializer.Serialize(state, StateJson));
         File.WriteAllText(Path.Combine(tmp, "options.json"), JsonSerializer.Serialize(Options, new JsonSerializerOptions { WriteIndented = true }));
         // Swap in: the old checkpoint is removed only once the new one is complete.

@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace NerfGmn.Demo.Commands;
 
-/// <summary><c>nerfgmn probe-decoder &lt;run dir&gt; [--data D] [--split val] [--objects 3] [--points 2000] [--json F]</c></summary>
+/// <summary><c>nerfgmn probe-decoder &lt;run dir&gt; [--data D] [--split val] [--objects 3] [--points 2000] [--json F] [--decoder F] [--images D]</c></summary>
 static class ProbeDecoderCommand
 {
     public static Command Create()
@@ -17,12 +17,13 @@ static class ProbeDecoderCommand
         var objects = new Option<int>("--objects") { Description = "objects probed (one per class first), every architecture of each", DefaultValueFactory = _ => 3 };
         var points = new Option<int>("--points") { Description = "occupied and empty cells queried per NeRF", DefaultValueFactory = _ => 2000 };
         var json = new Option<string?>("--json") { Description = "also write the rows as JSON" };
+        var images = new Option<string?>("--images") { Description = "folder for each NeRF's render beside the decoder's (one view, 64 px) and a sheet of them, renders.png" };
         var decoderFile = new Option<string?>("--decoder") { Description = "a decoder fitted to the run (fit-decoder's decoder.safetensors) instead of the run's last one" };
         var cmd = new Command("probe-decoder", "Where a run's decoder puts density (its σ at occupied vs empty cells of the NeRFs it is given) and how well it renders them")
-            { run, data, split, objects, points, json, decoderFile };
+            { run, data, split, objects, points, json, decoderFile, images };
         cmd.SetAction(p =>
         {
-            var rows = DecoderProbe.Run(p.GetValue(run)!, p.GetValue(data), p.GetValue(split)!, Math.Max(1, p.GetValue(objects)), Math.Max(1, p.GetValue(points)), decoderPath: p.GetValue(decoderFile));
+            var rows = DecoderProbe.Run(p.GetValue(run)!, p.GetValue(data), p.GetValue(split)!, Math.Max(1, p.GetValue(objects)), Math.Max(1, p.GetValue(points)), decoderPath: p.GetValue(decoderFile), imagesFolder: p.GetValue(images));
             static string F(double v, string f) => v.ToString(f, CultureInfo.InvariantCulture);
 
             var table = new Table().Border(TableBorder.Rounded).AddColumns("object", "arch", "decoder σ occupied", "decoder σ empty", "NeRF σ occupied", "occupancy AUC", "AUC, other object's embedding", "AUC, other object's NeRF", "colour std", "render PSNR");

@@ -31,7 +31,7 @@ public sealed record DecoderProbeRow(string Object, string Arch, double SigmaOcc
 public static class DecoderProbe
 {
     public static IReadOnlyList<DecoderProbeRow> Run(string runDir, string? data = null, string split = "val", int objects = 3,
-        int points = 2000, int seed = 0, string? decoderPath = null)
+        int points = 2000, int seed = 0, string? decoderPath = null, string? imagesFolder = null)
     {
         var options = TrainingOptions.FromRun(runDir);
         if (!Objective.Decodes(options.Objective))
@@ -62,6 +62,8 @@ public static class DecoderProbe
         // Each NeRF is read once, for its own row and as the other object of another row (NeRFs are small), and before the
         // per-row scopes, which would otherwise dispose what a later row still needs.
         var fields = nerfs.Select(n => new Fields.RadianceField(IO.NerfWeightsFile.Read(probed.Objects[n.Object][n.Arch]))).ToList();
+        var sheet = new List<(string, string, string, double)>();
+        if (imagesFolder is not null) Directory.CreateDirectory(imagesFolder);
         try
         {
             for (int i = 0; i < nerfs.Count; i++)
@@ -79,7 +81,14 @@ public static class DecoderProbe
                 using var target = RenderTarget.ForWeightsFile(nerf, grid, file, options.Rendering, new Generator(StableHash.Of(seed, "probe-target", file)));
                 using var renderGen = new Generator(StableHash.Of(seed, "probe-render", file));
                 rows.Add(row with { RenderPsnr = RenderingLoss.ForegroundPsnr(decoder, z.narrow(0, i, 1), target, options.Rendering, renderGen) });
+                if (imagesFolder is not null)
+                {
+                    var cameras = Rendering.CameraSet.Load(Path.Combine(Path.GetDirectoryName(file)!, Datasets.DatasetLayout.TransformsName));
+                    var (nerfImage, decoderImage) = DecoderRenders.Write(imagesFolder, $"{obj.Replace('/', '_')}_{arch}", nerf, decoder, z.narrow(0, i, 1), grid, cameras);
+                    sheet.Add(($"{obj} {arch}", nerfImage, decoderImage, rows[^1].RenderPsnr));
+                }
             }
+            if (imagesFolder is not null) DecoderRenders.WriteSheet(Path.Combine(imagesFolder, "renders.png"), sheet);
         }
         finally
         {

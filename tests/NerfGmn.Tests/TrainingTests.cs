@@ -308,6 +308,16 @@ public class TrainingTests
         CollectionAssert.AreEqual(File.ReadAllBytes(fitted), File.ReadAllBytes(Path.Combine(broken.Path, "decoder.safetensors")));
 
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => DecoderFit.Run(Fit(broken.Path, 6))).Message, "holds a decoder fit already");
+
+        // A new decoder of another shape: saved with it, probed and resumed as that shape.
+        using var wide = TestPaths.NewTempDir();
+        DecoderFit.Run(Fit(wide.Path, 2) with { Width = 48, LayersPerSide = 2 });
+        string wideFile = Path.Combine(wide.Path, "decoder.safetensors");
+        var shape = Decoder.ImplicitDecoder.OptionsOf(wideFile, new Decoder.ImplicitDecoderOptions { EmbeddingDim = 7, Frequencies = 8 });
+        Assert.AreEqual((48, 2, 2, 7), (shape.HiddenDim, shape.LayersBeforeSkip, shape.LayersAfterSkip, shape.EmbeddingDim));
+        Assert.IsTrue(DecoderProbe.Run(run.Path, objects: 1, points: 50, decoderPath: wideFile).Count > 0);
+        Assert.AreEqual(4, DecoderFit.Run(Fit(wide.Path, 4, resume: true))[^1].Step);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => DecoderFit.Run(Fit(wide.Path, 6, resume: true) with { Width = 64 })).Message, "keeps its decoder's shape");
         using var none = TestPaths.NewTempDir();
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => DecoderFit.Run(Fit(none.Path, 2, resume: true))).Message, "no decoder fit to resume");
         using var contrastive = TestPaths.NewTempDir();

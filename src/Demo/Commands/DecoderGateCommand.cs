@@ -22,10 +22,12 @@ static class DecoderGateCommand
         var lr = new Option<double>("--lr") { Description = "decoder learning rate (AdamW, constant; the cpu preset's peak)", DefaultValueFactory = _ => 1e-3 };
         var codeLr = new Option<double>("--code-lr") { Description = "code learning rate", DefaultValueFactory = _ => 1e-3 };
         var frequencies = new Option<int?>("--frequencies") { Description = "frequencies of the decoder's point encoding (default: the cpu decoder's)" };
+        var width = new Option<int?>("--width") { Description = "decoder width (default: the cpu decoder's, 256)" };
+        var layers = new Option<int?>("--layers") { Description = "decoder hidden layers on each side of the skip (default: the cpu decoder's, 1)" };
         var every = new Option<int>("--evaluate-every") { Description = "steps between PSNR evaluations", DefaultValueFactory = _ => 50 };
         var json = new Option<string?>("--json") { Description = "also write the report as JSON" };
         var cmd = new Command("decoder-gate", "Can the decoder and its loss learn N shapes from free codes (an auto-decoder, no encoder)?")
-            { data, split, objects, arch, minutes, steps, loss, lr, codeLr, frequencies, every, json };
+            { data, split, objects, arch, minutes, steps, loss, lr, codeLr, frequencies, width, layers, every, json };
         cmd.SetAction((p, cancel) =>
         {
             var options = new DecoderGateOptions
@@ -35,6 +37,8 @@ static class DecoderGateCommand
                 CodeLearningRate = p.GetValue(codeLr), Loss = p.GetValue(loss)!, EvaluateEvery = Math.Max(1, p.GetValue(every)),
             };
             if (p.GetValue(frequencies) is { } f) options = options with { Decoder = options.Decoder with { Frequencies = f } };
+            if (p.GetValue(width) is { } w) options = options with { Decoder = options.Decoder with { HiddenDim = w } };
+            if (p.GetValue(layers) is { } l) options = options with { Decoder = options.Decoder with { LayersBeforeSkip = l, LayersAfterSkip = l } };
             var report = DecoderGate.Run(options, pt => Console.WriteLine($"step {pt.Step}, {pt.Seconds:F0} s: median foreground PSNR {pt.MedianPsnr:F2} dB"), cancel);
             static string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
             AnsiConsole.MarkupLineInterpolated($"final median foreground PSNR [bold]{report.FinalPsnr:F2} dB[/]; occupancy AUC with the object's own code {F(report.MedianAuc)}, with another class's object's {F(report.MedianAucOtherObject)} (that object's own NeRF scores {F(report.MedianAucOtherNerf)}; medians over {report.Probe.Count} objects)");

@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace NerfGmn.Demo.Commands;
 
-/// <summary><c>nerfgmn fit-decoder &lt;run dir&gt; [--out D] [--minutes 30] [--steps N] [--lr 1e-3] [--resume]</c></summary>
+/// <summary><c>nerfgmn fit-decoder &lt;run dir&gt; [--out D] [--minutes 30] [--steps N] [--lr 1e-3] [--width W] [--layers L] [--resume]</c></summary>
 static class FitDecoderCommand
 {
     public static Command Create()
@@ -17,9 +17,11 @@ static class FitDecoderCommand
         var nerfs = new Option<int>("--nerfs-per-step") { Description = "NeRFs per step", DefaultValueFactory = _ => 8 };
         var every = new Option<int>("--evaluate-every") { Description = "steps between evaluations (and saves)", DefaultValueFactory = _ => 250 };
         var scratch = new Option<bool>("--from-scratch") { Description = "start from a new decoder instead of the run's" };
+        var width = new Option<int?>("--width") { Description = "a new decoder of this width (default: the run's decoder, continued)" };
+        var layers = new Option<int?>("--layers") { Description = "a new decoder with this many hidden layers on each side of the skip (default: the run's)" };
         var resume = new Option<bool>("--resume") { Description = "continue the fit in --out from its saved state" };
         var cmd = new Command("fit-decoder", "Fit a run's decoder further on its encoder's frozen embeddings of the training NeRFs (not in the paper), logging validation renders")
-            { run, output, minutes, steps, lr, nerfs, every, scratch, resume };
+            { run, output, minutes, steps, lr, nerfs, every, scratch, width, layers, resume };
         cmd.SetAction((p, cancel) =>
         {
             string runDir = p.GetValue(run)!;
@@ -27,7 +29,7 @@ static class FitDecoderCommand
             {
                 Run = runDir, Output = p.GetValue(output) ?? Path.Combine(runDir, "decoder-fit"), Minutes = p.GetValue(minutes),
                 MaxSteps = p.GetValue(steps) ?? int.MaxValue, LearningRate = p.GetValue(lr), NerfsPerStep = p.GetValue(nerfs),
-                EvaluateEvery = Math.Max(1, p.GetValue(every)), FromScratch = p.GetValue(scratch), Resume = p.GetValue(resume),
+                EvaluateEvery = Math.Max(1, p.GetValue(every)), FromScratch = p.GetValue(scratch), Width = p.GetValue(width), LayersPerSide = p.GetValue(layers), Resume = p.GetValue(resume),
             };
             var curve = DecoderFit.Run(options,
                 pt => Console.WriteLine($"step {pt.Step}, {pt.Seconds:F0} s: loss {pt.Loss:F4}, median render PSNR train {pt.TrainPsnr:F2} dB, validation {pt.ValidationPsnr:F2} dB"),

@@ -91,6 +91,20 @@ public sealed class ImplicitDecoder : nn.Module<(Tensor Embedding, Tensor Points
         IO.AtomicFile.Write(path, tmp => IO.SafeTensorsFile.Write(tmp, state_dict().ToDictionary(
             kv => ToReferenceName(kv.Key), kv => IO.SafeTensor.FromFloats(kv.Value.detach().contiguous().data<float>().ToArray(), kv.Value.shape))));
 
+    /// <summary>
+    /// The options of a saved decoder: <paramref name="like"/>'s embedding size and point encoding with the width and the
+    /// layer counts its tensors have (a fitted decoder may be wider or deeper than its run's).
+    /// </summary>
+    public static ImplicitDecoderOptions OptionsOf(string path, ImplicitDecoderOptions like)
+    {
+        var names = IO.SafeTensorsFile.Read(path).Tensors;
+        if (!names.TryGetValue("in_layer.0.weight", out var first))
+            throw new NerfFormatException(path, "decoder state dict has no 'in_layer.0.weight'");
+        int Count(string prefix) => names.Keys.Count(k => k.StartsWith(prefix, StringComparison.Ordinal) && k.EndsWith(".0.weight", StringComparison.Ordinal));
+        // The final Linear sits in after_skip too, without the ".0." of the hidden layers.
+        return like with { HiddenDim = (int)first.Shape[0], LayersBeforeSkip = Count("before_skip."), LayersAfterSkip = Count("after_skip.") };
+    }
+
     /// <summary>Loads a decoder saved by training (<c>decoder.safetensors</c>, reference parameter names).</summary>
     public void Load(string path)
     {

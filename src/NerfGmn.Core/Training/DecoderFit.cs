@@ -29,6 +29,9 @@ public sealed record DecoderFitOptions
     public int ValidationObjects { get; init; } = 26;
     /// <summary>Start from a new decoder instead of the run's.</summary>
     public bool FromScratch { get; init; }
+    /// <summary>Width and hidden layers on each side of the skip of a new decoder (null: the run's); implies <see cref="FromScratch"/>.</summary>
+    public int? Width { get; init; }
+    public int? LayersPerSide { get; init; }
     /// <summary>Continue the fit in <see cref="Output"/> from its saved state.</summary>
     public bool Resume { get; init; }
     public int Seed { get; init; }
@@ -62,13 +65,18 @@ public static class DecoderFit
         string last = Path.Combine(o.Run, "last");
         var (encoder, _) = EncoderCheckpoint.Load(Path.Combine(last, "encoder.safetensors"));
         using var encoderOwner = encoder;
-        using var decoder = new ImplicitDecoder(run.Decoder with { EmbeddingDim = run.Encoder.OutputDim });
         bool resuming = File.Exists(Path.Combine(o.Output, StateName));
         if (resuming != o.Resume)
             throw new ArgumentException(resuming ? $"{o.Output} holds a decoder fit already: resume it, or choose another output folder"
                 : $"{o.Output} holds no decoder fit to resume ({StateName} missing)");
+        var shape = run.Decoder with { EmbeddingDim = run.Encoder.OutputDim };
+        bool reshaped = o.Width is not null || o.LayersPerSide is not null;
+        if (reshaped && resuming) throw new ArgumentException("a resumed fit keeps its decoder's shape: leave out the width and layers");
+        shape = resuming ? ImplicitDecoder.OptionsOf(Path.Combine(o.Output, DecoderName), shape)
+            : shape with { HiddenDim = o.Width ?? shape.HiddenDim, LayersBeforeSkip = o.LayersPerSide ?? shape.LayersBeforeSkip, LayersAfterSkip = o.LayersPerSide ?? shape.LayersAfterSkip };
+        using var decoder = new ImplicitDecoder(shape);
         if (resuming) decoder.Load(Path.Combine(o.Output, DecoderName));
-        else if (!o.FromScratch) decoder.Load(Path.Combine(last, DecoderName));
+        else if (!o.FromScratch && !reshaped) decoder.Load(Path.Combine(last, DecoderName));
         var optimizer = optim.AdamW(decoder.parameters(), lr: o.LearningRate, weight_decay: run.WeightDecay);
         var state = new FitState(0, 0);
         if (resuming)

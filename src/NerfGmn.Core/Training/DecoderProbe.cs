@@ -40,8 +40,9 @@ public static class DecoderProbe
         string last = Path.Combine(runDir, "last");
         var (encoder, _) = EncoderCheckpoint.Load(Path.Combine(last, "encoder.safetensors"));
         using var encoderOwner = encoder;
-        using var decoder = new ImplicitDecoder(options.Decoder with { EmbeddingDim = options.Encoder.OutputDim });
-        decoder.Load(decoderPath ?? Path.Combine(last, "decoder.safetensors"));
+        decoderPath ??= Path.Combine(last, "decoder.safetensors");
+        using var decoder = new ImplicitDecoder(ImplicitDecoder.OptionsOf(decoderPath, options.Decoder with { EmbeddingDim = options.Encoder.OutputDim }));
+        decoder.Load(decoderPath);
         decoder.eval();
         // The anchors the decoder was trained with: the run's own training split, whatever dataset is probed.
         var anchors = options.AnchorPerArchitecture ? ArchitectureAnchors.From(new TrainingData(options.Data, "train", exclude: options.Exclude), encoder.GraphOptions(options.Layout)) : null;

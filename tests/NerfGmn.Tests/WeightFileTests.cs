@@ -62,6 +62,22 @@ public class WeightFileTests
         CollectionAssert.AreEqual(new[] { -0.7001953125f, -0.7001953125f, -0.7001953125f, 0.7001953125f, 0.7001953125f, 0.7001953125f }, grid.Roi);
     }
 
+    /// <summary>Save reads the grid back before keeping it; a region off the fp16 grid comes back rounded, as it should.</summary>
+    [TestMethod]
+    public void AnOccupancyGridSavesAndReadsBackAsItself()
+    {
+        var occupied = new bool[8 * 8 * 8];
+        occupied[0] = occupied[100] = occupied[511] = true;
+        var grid = new OccupancyGrid([-0.6f, -0.6f, -0.6f, 0.6f, 0.6f, 0.6f], 8, occupied);
+        using var dir = TestPaths.NewTempDir();
+        grid.Save(dir.File("grid.pth"));
+        var back = OccupancyGrid.Load(dir.File("grid.pth"));
+        Assert.AreEqual(8, back.Resolution);
+        CollectionAssert.AreEqual(occupied, back.Occupied);
+        Assert.AreEqual((float)(Half)0.6f, back.Roi[3]);
+        CollectionAssert.AreEqual(new[] { "grid.pth" }, Directory.GetFiles(dir.Path).Select(Path.GetFileName).ToArray(), "no temporary left");
+    }
+
     [TestMethod]
     [DataRow("mlp"), DataRow("tri"), DataRow("hash"), DataRow("tv1"), DataRow("tv3")]
     public void NativeAndPthFormatsRoundTrip(string name)

@@ -97,8 +97,24 @@ public sealed class OccupancyGrid
         using var binary = tensor(Occupied).reshape(Resolution, Resolution, Resolution);
         using var res = full(3, S((float)Resolution)).to_type(ScalarType.Float16);
         var dict = new System.Collections.Hashtable { ["_roi_aabb"] = roi, ["_binary"] = binary, ["resolution"] = res };
-        IO.AtomicFile.Write(path, tmp => TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(tmp, dict));
+        // Read back before the file takes its name: a dataset build once wrote one grid of 1,752 with resolution
+        // (−inf, 0, 0), in a process that later crashed inside libtorch; a wrong grid must stop the build, not enter the dataset.
+        IO.AtomicFile.Write(path, tmp =>
+        {
+            TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(tmp, dict);
+            string? problem;
+            try { problem = Load(tmp).DiffersFrom(this); }
+            catch (NerfFormatException e) { problem = e.Message; }
+            if (problem is not null) throw new IOException($"{path}: the occupancy grid written does not read back as itself ({problem}); not kept");
+        });
     }
+
+    /// <summary>What differs between this grid, read from a file, and <paramref name="other"/>, which was written (null: nothing).</summary>
+    string? DiffersFrom(OccupancyGrid other) =>
+        Resolution != other.Resolution ? $"resolution {Resolution}, expected {other.Resolution}"
+        : !Roi.SequenceEqual(other.Roi.Select(v => (float)(Half)v)) ? $"region [{string.Join(", ", Roi)}], expected [{string.Join(", ", other.Roi)}]"   // stored in fp16
+        : !Occupied.SequenceEqual(other.Occupied) ? "other occupied cells"
+        : null;
 
     public static OccupancyGrid Load(string path)
     {

@@ -107,7 +107,7 @@ public sealed class CpuRecipeTests
             Assert.AreEqual(64, g.ProbeCount);
             // σ is output 3: the last layer's indexed neuron 3.
             int node = Enumerable.Range(0, g.NodeCount).Single(n => g.X[3 * n] > 0 && g.X[3 * n + 1] == 3 && g.X[3 * n + 2] == NodeType.Neuron);
-            return g.NodeProbes!.AsSpan(node * 64, 64).ToArray();
+            return g.ProbesOf(node);
         }
         static double Corr(float[] a, float[] b)
         {

@@ -91,6 +91,8 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
 
         // Destination-sorted edges make index_add_ aggregation fast; the per-graph readout mean is order-free.
         var (x, ea, src, dst, edgeGraph) = Prepare(batch, dtype, device, training ? Options.GridEdgeFraction : 1, EdgeSampling);
+        var probes = batch.Probes?.to(dtype, device);
+        var probeNodes = batch.ProbeNodes?.to(device);
         long n = x.shape[0];
         var inDegree = zeros(n, dtype: dtype, device: device).index_add_(0, dst, ones(dst.shape[0], dtype: dtype, device: device), S(1.0));
         var inverseInDegree = inDegree.clamp_min(S(1)).reciprocal().unsqueeze(1);
@@ -103,9 +105,9 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         // the backward pass, after this method's dispose scope has released its own handles.
         var hg = Segment(t =>
         {
-            var (h0, g0) = pre_encoder.Encode(t[0], t[1], node_embed, edge_embed);
+            var (h0, g0) = pre_encoder.Encode(t[0], t[1], node_embed, edge_embed, t.Length > 2 ? t[2] : null, t.Length > 2 ? t[3] : null);
             return [h0, g0];
-        }, x, ea);
+        }, probes is null ? [x, ea] : [x, ea, probes, probeNodes!]);
         var (h, g) = (hg[0], hg[1]);
         for (int k = 0; k < blocks.Count; k++)
         {

@@ -45,14 +45,15 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
         RegisterComponents();
     }
 
-    public override (Tensor H, Tensor G) forward((Tensor X, Tensor EdgeAttr) input) => Encode(input.X, input.EdgeAttr, null, null);
+    public override (Tensor H, Tensor G) forward((Tensor X, Tensor EdgeAttr) input) => Encode(input.X, input.EdgeAttr, null, null, null, null);
 
     /// <summary>
     /// The pre-encoder followed by the given linear maps (the GMN's <c>node_embed</c>/<c>edge_embed</c>; null = none).
     /// Nothing non-linear lies between the projections and those maps, so they are composed into one d×kd weight and
     /// applied once (W₂(W₁v + b₁) + b₂ = (W₂W₁)v + (W₂b₁ + b₂)); autograd reaches both layers through the product.
     /// </summary>
-    public (Tensor H, Tensor G) Encode(Tensor x, Tensor ea, Linear? nodeNext, Linear? edgeNext)
+    /// <param name="probes">[M, K] probe features of the nodes <paramref name="probeNodes"/> [M] (every other node's are zero); null: none.</param>
+    public (Tensor H, Tensor G) Encode(Tensor x, Tensor ea, Linear? nodeNext, Linear? edgeNext, Tensor? probes, Tensor? probeNodes)
     {
         using var scope = NewDisposeScope();
         var (wn, bn) = Compose(node_proj, nodeNext);
@@ -64,13 +65,16 @@ public sealed class NodeEdgeFeatureEncoder : nn.Module<(Tensor X, Tensor EdgeAtt
         var h = nn.functional.linear(nodeFeatures, wn, bn);
         if (node_probe is not null)
         {
-            // Probe features are columns 3.. of x; their Linear joins the node projection's sum (and its next map).
-            var probes = x[.., 3..];
-            if (probes.shape[1] != node_probe.weight!.shape[1])
-                throw new ArgumentException($"the encoder reads {node_probe.weight.shape[1]} probe features per node; the graphs have {probes.shape[1]}");
+            // Their Linear joins the node projection's sum (and its next map); a node without probes reads zeros, i.e. the bias.
+            int k = (int)node_probe.weight!.shape[1];
+            if (probes is null || probeNodes is null)
+                throw new ArgumentException($"the encoder reads {k} probe features per node; the graphs have none");
+            if (probes.shape[1] != k)
+                throw new ArgumentException($"the encoder reads {k} probe features per node; the graphs have {probes.shape[1]}");
             var wp = nodeNext is null ? node_probe.weight : nodeNext.weight!.matmul(node_probe.weight);
             var bp = nodeNext is null ? node_probe.bias! : nodeNext.weight!.matmul(node_probe.bias!);
-            h.addmm_(probes, wp.t()).AddInPlace(bp);
+            h.AddInPlace(bp);
+            h.index_add_(0, probeNodes, probes.matmul(wp.t()), S(1.0));
         }
 
         var (w, b) = Compose(edge_proj, edgeNext);

@@ -9,8 +9,11 @@ namespace NerfGmn.Graphs;
 /// </summary>
 public sealed class GraphBatch : IDisposable
 {
-    /// <summary>[N, 3 + K] float32: layer, neuron index, node type, then the K probe features if the graphs have them.</summary>
+    /// <summary>[N, 3] float32: layer, neuron index, node type.</summary>
     public Tensor X { get; }
+    /// <summary>[M, K] float32 probe features of the nodes <see cref="ProbeNodes"/> [M] (int64); null when the graphs have none.</summary>
+    public Tensor? Probes { get; }
+    public Tensor? ProbeNodes { get; }
     public Tensor EdgeIndex { get; }
     public Tensor EdgeAttr { get; }
     /// <summary>Graph id of every node.</summary>
@@ -19,9 +22,9 @@ public sealed class GraphBatch : IDisposable
     public int NodeCount { get; }
     public int EdgeCount { get; }
 
-    GraphBatch(Tensor x, Tensor edgeIndex, Tensor edgeAttr, Tensor batch, int graphs, int nodes, int edges)
+    GraphBatch(Tensor x, Tensor? probes, Tensor? probeNodes, Tensor edgeIndex, Tensor edgeAttr, Tensor batch, int graphs, int nodes, int edges)
     {
-        X = x; EdgeIndex = edgeIndex; EdgeAttr = edgeAttr; Batch = batch;
+        X = x; Probes = probes; ProbeNodes = probeNodes; EdgeIndex = edgeIndex; EdgeAttr = edgeAttr; Batch = batch;
         GraphCount = graphs; NodeCount = nodes; EdgeCount = edges;
     }
 
@@ -42,22 +45,33 @@ public sealed class GraphBatch : IDisposable
             edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount], device: CPU).Plus(S(offset)));
             offset += g.NodeCount;
         }
-        // Probe features (if any) follow the three node columns: x is [N, 3 + K].
         int k = graphs[0].ProbeCount;
         if (graphs.Any(g => g.ProbeCount != k))
             throw new ArgumentException($"graphs of one batch must have the same number of probe features ({string.Join(", ", graphs.Select(g => g.ProbeCount).Distinct())})");
-        var x = cat(graphs.Select(g => g.NodeProbes is { } p
-            ? cat([tensor(g.X, [g.NodeCount, 3], device: CPU).to_type(ScalarType.Float32), tensor(p, [g.NodeCount, k], device: CPU)], 1)
-            : tensor(g.X, [g.NodeCount, 3], device: CPU).to_type(ScalarType.Float32)).ToArray(), 0);
+        var x = cat(graphs.Select(g => tensor(g.X, [g.NodeCount, 3], device: CPU).to_type(ScalarType.Float32)).ToArray(), 0);
+        Tensor? probes = null, probeNodes = null;
+        if (k > 0)
+        {
+            probes = cat(graphs.Select(g => tensor(g.NodeProbes!, [g.ProbeNodes!.Length, k], device: CPU)).ToArray(), 0);
+            long before = 0;
+            var ids = new List<Tensor>(graphs.Count);
+            foreach (var g in graphs)
+            {
+                ids.Add(tensor(g.ProbeNodes!, device: CPU).to_type(ScalarType.Int64).Plus(S(before)));
+                before += g.NodeCount;
+            }
+            probeNodes = cat(ids, 0);
+        }
         var ea = cat(graphs.Select(g => tensor(g.EdgeAttr, [g.EdgeCount, 6], device: CPU)).ToArray(), 0);
         var batch = arange(S(graphs.Count), dtype: ScalarType.Int64, device: CPU)
             .repeat_interleave(tensor(graphs.Select(g => (long)g.NodeCount).ToArray(), device: CPU));
         Tensor Place(Tensor t) => (device is null ? t : t.to(device)).MoveToOuterDisposeScope();
-        return new GraphBatch(Place(x), Place(cat(edgeIndex, 1)), Place(ea), Place(batch), graphs.Count, n, e);
+        return new GraphBatch(Place(x), probes is null ? null : Place(probes), probeNodes is null ? null : Place(probeNodes),
+            Place(cat(edgeIndex, 1)), Place(ea), Place(batch), graphs.Count, n, e);
     }
 
     public void Dispose()
     {
-        X.Dispose(); EdgeIndex.Dispose(); EdgeAttr.Dispose(); Batch.Dispose();
+        X.Dispose(); Probes?.Dispose(); ProbeNodes?.Dispose(); EdgeIndex.Dispose(); EdgeAttr.Dispose(); Batch.Dispose();
     }
 }

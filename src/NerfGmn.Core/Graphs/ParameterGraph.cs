@@ -22,13 +22,18 @@ public sealed class ParameterGraph
     public float[] EdgeAttr { get; }
 
     /// <summary>
-    /// Probe features [N, <see cref="ProbeCount"/>] row-major (not in the reference): each neuron's activation at the
-    /// encoder's probe points, zero for nodes without one (see <see cref="ProbeFeatures"/>); null when the graph has none.
+    /// Probe features (not in the reference): row m of this [M, <see cref="ProbeCount"/>] row-major array holds node
+    /// <see cref="ProbeNodes"/>[m]'s activation at the encoder's probe points (see <see cref="ProbeFeatures"/>); every
+    /// other node's are zero. Only neurons have them, a few hundred of a grid NeRF's tens of thousands of nodes, so they
+    /// are kept per neuron: dense, a hash graph with 512 probes would hold 34 MB of zeros. Null when the graph has none.
     /// </summary>
     public float[]? NodeProbes { get; }
+    /// <summary>The nodes that <see cref="NodeProbes"/>' rows belong to, ascending.</summary>
+    public int[]? ProbeNodes { get; }
     public int ProbeCount { get; }
 
-    public ParameterGraph(long[] x, long[] edgeIndex, float[] edgeAttr, float[]? nodeProbes = null, int probeCount = 0)
+    /// <param name="probeNodes">The nodes of <paramref name="nodeProbes"/>' rows, ascending; null: one row per node.</param>
+    public ParameterGraph(long[] x, long[] edgeIndex, float[] edgeAttr, float[]? nodeProbes = null, int probeCount = 0, int[]? probeNodes = null)
     {
         if (x.Length % NodeFeatures != 0) throw new ArgumentException("x must have 3 columns", nameof(x));
         if (edgeIndex.Length % 2 != 0) throw new ArgumentException("edge_index must have 2 rows", nameof(edgeIndex));
@@ -38,14 +43,31 @@ public sealed class ParameterGraph
         EdgeAttr = edgeAttr;
         NodeCount = x.Length / NodeFeatures;
         EdgeCount = edgeIndex.Length / 2;
-        if (nodeProbes is not null && (probeCount < 1 || nodeProbes.Length != NodeCount * probeCount))
-            throw new ArgumentException($"probe features must be [N = {NodeCount}, K = {probeCount}], got {nodeProbes.Length} values", nameof(nodeProbes));
+        if (nodeProbes is not null)
+        {
+            probeNodes ??= Enumerable.Range(0, NodeCount).ToArray();
+            if (probeCount < 1 || nodeProbes.Length != probeNodes.Length * probeCount)
+                throw new ArgumentException($"probe features must be [M = {probeNodes.Length}, K = {probeCount}], got {nodeProbes.Length} values", nameof(nodeProbes));
+            for (int m = 0; m < probeNodes.Length; m++)
+                if (probeNodes[m] < 0 || probeNodes[m] >= NodeCount || (m > 0 && probeNodes[m] <= probeNodes[m - 1]))
+                    throw new ArgumentException($"probe nodes must be ascending node ids below {NodeCount}; row {m} is node {probeNodes[m]}", nameof(probeNodes));
+        }
         NodeProbes = nodeProbes;
+        ProbeNodes = nodeProbes is null ? null : probeNodes;
         ProbeCount = nodeProbes is null ? 0 : probeCount;
     }
 
     /// <summary>The same graph with other edge values (e.g. standardised) and probe features.</summary>
-    public ParameterGraph With(float[] edgeAttr, float[]? nodeProbes, int probeCount) => new(X, EdgeIndex, edgeAttr, nodeProbes, probeCount);
+    public ParameterGraph With(float[] edgeAttr, float[]? nodeProbes, int probeCount, int[]? probeNodes = null) =>
+        new(X, EdgeIndex, edgeAttr, nodeProbes, probeCount, probeNodes);
+
+    /// <summary>Node <paramref name="node"/>'s K probe features (zeros for a node without any).</summary>
+    public float[] ProbesOf(int node)
+    {
+        if (NodeProbes is null) return [];
+        int m = Array.BinarySearch(ProbeNodes!, node);
+        return m < 0 ? new float[ProbeCount] : NodeProbes.AsSpan(m * ProbeCount, ProbeCount).ToArray();
+    }
 
     public ReadOnlySpan<long> Sources => EdgeIndex.AsSpan(0, EdgeCount);
     public ReadOnlySpan<long> Targets => EdgeIndex.AsSpan(EdgeCount, EdgeCount);

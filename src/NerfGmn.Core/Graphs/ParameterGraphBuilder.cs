@@ -25,7 +25,8 @@ public static class ParameterGraphBuilder
         var graph = g.Build();
         if (options.Statistics is null && options.ProbePoints is null) return graph;
         var attr = options.Statistics?.Standardize(arch.Name, graph) ?? graph.EdgeAttr;
-        var probes = options.ProbePoints is { } points ? ProbeFeatures.Compute(weights, points, g.NeuronLayers, graph.NodeCount) : null;
-        return graph.With(attr, probes, probes is null ? 0 : options.ProbePoints!.Length / 3);
+        if (options.ProbePoints is not { } points) return graph.With(attr, null, 0);
+        var (probeNodes, probes) = ProbeFeatures.Compute(weights, points, g.NeuronLayers, graph.NodeCount);
+        return graph.With(attr, probes, points.Length / 3, probeNodes);
     }
 }

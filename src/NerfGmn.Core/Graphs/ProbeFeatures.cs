@@ -11,7 +11,7 @@ namespace NerfGmn.Graphs;
 /// (rgb and σ before their heads) on the output nodes. Those last are the field itself, the same function whatever the
 /// architecture, which is what lets an encoder align architectures in few steps. Each layer's values are divided by
 /// their RMS over the layer's neurons and points, so widths and activation scales of unseen variants read alike.
-/// Grid, table and bias nodes get zeros.
+/// Grid, table and bias nodes have none (zeros, not stored: <see cref="ParameterGraph.ProbeNodes"/>).
 /// </summary>
 public static class ProbeFeatures
 {
@@ -28,12 +28,17 @@ public static class ProbeFeatures
         return u;
     }
 
-    /// <summary>[N, K] row-major probe features for a graph of <paramref name="nodeCount"/> nodes.</summary>
+    /// <summary>The neuron nodes of a graph of <paramref name="nodeCount"/> nodes, ascending, and their [M, K] row-major probe features.</summary>
     /// <param name="neuronLayers">Node ids of the MLP's input and of each Linear's outputs (<see cref="GraphAssembler.NeuronLayers"/>).</param>
-    internal static float[] Compute(NerfWeights weights, float[] unitPoints, IReadOnlyList<int[]> neuronLayers, int nodeCount)
+    internal static (int[] Nodes, float[] Features) Compute(NerfWeights weights, float[] unitPoints, IReadOnlyList<int[]> neuronLayers, int nodeCount)
     {
         int k = unitPoints.Length / 3;
-        var result = new float[nodeCount * k];
+        var nodes = neuronLayers.SelectMany(l => l).Distinct().Order().ToArray();
+        if (nodes.Length > 0 && (nodes[0] < 0 || nodes[^1] >= nodeCount))
+            throw new InvalidOperationException($"neuron node ids {nodes[0]}..{nodes[^1]} outside a graph of {nodeCount} nodes");
+        var rowOf = new Dictionary<int, int>(nodes.Length);
+        for (int m = 0; m < nodes.Length; m++) rowOf[nodes[m]] = m;
+        var result = new float[nodes.Length * k];
         RadianceField field;
         try { field = new RadianceField(weights); }
         catch (NotSupportedException e)
@@ -62,9 +67,9 @@ public static class ProbeFeatures
                 float scale = rms > 1e-12 ? (float)(1 / rms) : 0f;
                 for (int n = 0; n < ids.Length; n++)
                     for (int p = 0; p < k; p++)
-                        result[ids[n] * k + p] = values[n * k + p] * scale;
+                        result[rowOf[ids[n]] * k + p] = values[n * k + p] * scale;
             }
         }
-        return result;
+        return (nodes, result);
     }
 }

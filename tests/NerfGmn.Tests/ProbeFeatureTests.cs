@@ -1,0 +1,97 @@
+using NerfGmn.Encoder;
+using NerfGmn.Graphs;
+using static TorchSharp.torch;
+
+namespace NerfGmn.Tests;
+
+/// <summary>Probe features are kept per neuron, batched with their nodes' offsets, and read as if every other node had zeros.</summary>
+[TestClass]
+public sealed class ProbeFeatureTests
+{
+    static ParameterGraph Hash(int probes) => ParameterGraphBuilder.Build(
+        IO.NerfWeightsFile.Read(Path.Combine(TestPaths.Overfit4, "hash", "car/obj_000", "nerf_weights.safetensors")),
+        new ParameterGraphOptions { ProbePoints = ProbeFeatures.UnitPoints(probes) });
+
+    /// <summary>A hash graph's tens of thousands of table nodes hold no probe rows; its neurons do, and the rest read zeros.</summary>
+    [TestMethod]
+    public void OnlyNeuronsHoldProbeRows()
+    {
+        var g = Hash(16);
+        int neurons = Enumerable.Range(0, g.NodeCount).Count(n => g.X[3 * n + 2] == NodeType.Neuron);
+        Assert.IsTrue(g.ProbeNodes!.Length <= neurons && g.ProbeNodes.Length * 20 < g.NodeCount,
+            $"{g.ProbeNodes.Length} probe rows for {neurons} neurons of {g.NodeCount} nodes");
+        Assert.AreEqual(g.ProbeNodes.Length * 16, g.NodeProbes!.Length);
+        int table = Enumerable.Range(0, g.NodeCount).First(n => Array.BinarySearch(g.ProbeNodes, n) < 0);
+        CollectionAssert.AreEqual(new float[16], g.ProbesOf(table));
+        Assert.IsTrue(g.ProbesOf(g.ProbeNodes[^1]).Any(v => v != 0), "the last neuron (an output) has probe values");
+    }
+
+    /// <summary>The encoder reads the per-neuron rows exactly as the same features stored for every node (zeros elsewhere).</summary>
+    [TestMethod]
+    public void PerNeuronRowsEmbedAsDenseFeatures()
+    {
+        var sparse = Hash(16);
+        var dense = new float[sparse.NodeCount * 16];
+        for (int m = 0; m < sparse.ProbeNodes!.Length; m++)
+            Array.Copy(sparse.NodeProbes!, m * 16, dense, sparse.ProbeNodes[m] * 16, 16);
+        var full = sparse.With(sparse.EdgeAttr, dense, 16);
+        Assert.AreEqual(sparse.NodeCount, full.ProbeNodes!.Length);
+        var mlp = ParameterGraphBuilder.Build(IO.NerfWeightsFile.Read(Path.Combine(TestPaths.Overfit4, "mlp", "car/obj_000", "nerf_weights.safetensors")),
+            new ParameterGraphOptions { ProbePoints = ProbeFeatures.UnitPoints(16) });
+        manual_seed(3);
+        using var gmn = new GraphMetaNetwork(GmnPresets.Cpu with { ProbePoints = 16, StandardizeOutput = false });
+        gmn.eval();
+        using var a = gmn.EmbedTensor([mlp, sparse], 2);
+        using var b = gmn.EmbedTensor([mlp, full], 2);
+        Assert.IsTrue(a.allclose(b, rtol: 1e-5, atol: 1e-6), $"max difference {(a - b).abs().max().item<float>()}");
+    }
+
+    /// <summary>
+    /// The committed L_F+C encoder (64 probes) embeds a hash and a tri-plane NeRF as it did when probe features were
+    /// stored for every node (the values were written by that build's <c>nerfgmn embed</c>).
+    /// </summary>
+    [TestMethod]
+    public void TheCommittedEncoderEmbedsAsBeforePerNeuronStorage()
+    {
+        string encoderPath = Path.Combine(TestPaths.MiniDataset, "..", "encoders", "l_field_con.cpu.safetensors");
+        var (gmn, info) = EncoderCheckpoint.Load(encoderPath);
+        using var _ = gmn;
+        var graphs = new[] { "hash", "triplane" }.Select(a => ParameterGraphBuilder.Build(
+            IO.NerfWeightsFile.Read(Path.Combine(TestPaths.Overfit4, a, "car/obj_000", "nerf_weights.safetensors")), gmn.GraphOptions(info.Layout))).ToList();
+        var z = gmn.Embed(graphs);
+        float[][] before =
+        [
+            [-0.022018734f, 0.021166502f, 0.0682698f, 0.0078704655f, -0.12150478f, -0.020464193f, -0.0513909f],
+            [-0.07241775f, -0.08233714f, 0.08488491f, 0.045493703f, -0.016217574f, -0.09664579f, -0.02295616f],
+        ];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 7; j++)
+                Assert.AreEqual(before[i][j], z[i][j], 2e-6, $"graph {i} dimension {j}");
+    }
+
+    /// <summary>In a batch, each graph's probe rows point at its own nodes (shifted by the nodes of the graphs before it).</summary>
+    [TestMethod]
+    public void ABatchShiftsProbeNodesByTheGraphsBeforeThem()
+    {
+        var g = Hash(8);
+        using var batch = GraphBatch.From([g, g]);
+        var nodes = batch.ProbeNodes!.data<long>().ToArray();
+        Assert.AreEqual(2 * g.ProbeNodes!.Length, nodes.Length);
+        CollectionAssert.AreEqual(g.ProbeNodes.Select(n => (long)n + g.NodeCount).ToArray(), nodes[g.ProbeNodes.Length..]);
+        CollectionAssert.AreEqual(new long[] { 2L * g.ProbeNodes.Length, 8 }, batch.Probes!.shape);
+    }
+
+    /// <summary>Probe rows that name no node, or name nodes out of order, are refused with the row and node.</summary>
+    [TestMethod]
+    public void ProbeRowsMustNameAscendingNodes()
+    {
+        var g = Hash(4);
+        var rows = new float[2 * 4];
+        var e = Assert.ThrowsExactly<ArgumentException>(() => g.With(g.EdgeAttr, rows, 4, [5, 3]));
+        StringAssert.Contains(e.Message, "row 1 is node 3");
+        e = Assert.ThrowsExactly<ArgumentException>(() => g.With(g.EdgeAttr, rows, 4, [0, g.NodeCount]));
+        StringAssert.Contains(e.Message, $"row 1 is node {g.NodeCount}");
+        e = Assert.ThrowsExactly<ArgumentException>(() => g.With(g.EdgeAttr, rows, 3, [0, 1]));
+        StringAssert.Contains(e.Message, "[M = 2, K = 3]");
+    }
+}

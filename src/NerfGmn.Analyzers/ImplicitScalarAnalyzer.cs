@@ -42,14 +42,15 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
     }
 
     public static readonly DiagnosticDescriptor HiddenAlphaRule = new(
-        "NGT004", "TorchSharp add with a hidden alpha Scalar",
-        "'{0}' calls TorchSharp's add without alpha, which makes a temporary Scalar 1 the GC may free during the native call; use Plus/AddInPlace (NerfGmn.Runtime.ScalarArgs)",
+        "NGT004", "TorchSharp call with a hidden temporary Scalar",
+        "'{0}' makes a temporary Scalar inside TorchSharp (add without alpha: 1; square: the exponent 2) that the GC may free during the native call; use Plus/AddInPlace/Squared (NerfGmn.Runtime.ScalarArgs)",
         "Reliability", DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>
     /// <c>a + b</c>, <c>a += b</c>, <c>a.add(b)</c>, <c>a.add_(b)</c>: TorchSharp forwards to the overload with
     /// <c>alpha: 1</c>, converting 1 to a temporary Scalar inside its own code. Its sub has no alpha, but
-    /// <c>scalar - tensor</c> is implemented as <c>tensor.negative().add(scalar)</c>.
+    /// <c>scalar - tensor</c> is implemented as <c>tensor.negative().add(scalar)</c>. <c>square()</c> is <c>pow(2)</c>
+    /// (seen failing: "INTERNAL ASSERT FAILED at Scalar.h" while graphs were built on several threads).
     /// </summary>
     static void AnalyzeHiddenAlpha(OperationAnalysisContext context)
     {
@@ -67,6 +68,10 @@ public sealed class ImplicitScalarAnalyzer : DiagnosticAnalyzer
                 break;
             case IInvocationOperation { TargetMethod: { Name: "add" or "add_" } m } i
                 when m.Parameters.Length == 1 && IsTorchValue(m.ContainingType) && m.ContainingType.Name == "Tensor":
+                context.ReportDiagnostic(Diagnostic.Create(HiddenAlphaRule, i.Syntax.GetLocation(), Short(i.Syntax.ToString())));
+                break;
+            case IInvocationOperation { TargetMethod: { Name: "square" or "square_" } m } i
+                when m.Parameters.Length == 0 && IsTorchValue(m.ContainingType) && m.ContainingType.Name == "Tensor":
                 context.ReportDiagnostic(Diagnostic.Create(HiddenAlphaRule, i.Syntax.GetLocation(), Short(i.Syntax.ToString())));
                 break;
         }

@@ -33,15 +33,15 @@ public class ScalarSafetyTests
     [TestMethod]
     public void AnalyzerFlagsTemporaryScalarsAndHiddenAlphas()
     {
-        var d = Analyze("var a = t * 0.5; var b = t.clamp_min(1e-9); var c = t + u; t.add_(u); var e = t - u; var f = S(1) - t; var g = t - S(1); return a;");
-        CollectionAssert.AreEquivalent(new[] { "NGT001 0.5", "NGT001 1e-9", "NGT004 t + u", "NGT004 t.add_(u)", "NGT004 S(1) - t" },
+        var d = Analyze("var a = t * 0.5; var b = t.clamp_min(1e-9); var c = t + u; t.add_(u); var e = t - u; var f = S(1) - t; var g = t - S(1); var h = t.square(); return a;");
+        CollectionAssert.AreEquivalent(new[] { "NGT001 0.5", "NGT001 1e-9", "NGT004 t + u", "NGT004 t.add_(u)", "NGT004 S(1) - t", "NGT004 t.square()" },
             d.Select(x => $"{x.Id} {x.Location.SourceTree!.GetText().ToString(x.Location.SourceSpan)}").ToArray());
     }
 
     [TestMethod]
     public void AnalyzerAcceptsTheSafeForms()
     {
-        var d = Analyze("var a = t * S(0.5); var b = t.clamp_min(S(1e-9)); var c = t.Plus(u); t.AddInPlace(u); var f = S(1).Minus(t); var w = where(t.gt(S(0)), T(1f), T(0f)); return a;");
+        var d = Analyze("var a = t * S(0.5); var b = t.clamp_min(S(1e-9)); var c = t.Plus(u); t.AddInPlace(u); var f = S(1).Minus(t); var w = where(t.gt(S(0)), T(1f), T(0f)); var h = t.Squared(); return a;");
         Assert.AreEqual(0, d.Count, string.Join("\n", d));
     }
 

@@ -56,7 +56,7 @@ public static class EncoderBenchmark
                     using var scope = NewDisposeScope();
                     optimizer.zero_grad();
                     var z = gmn.forward(batch);
-                    z.square().mean().backward();
+                    z.Squared().mean().backward();
                     optimizer.step();
                     Synchronize(device);
                 }, runs, 1);

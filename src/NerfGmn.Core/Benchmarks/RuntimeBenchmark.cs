@@ -95,7 +95,7 @@ public static class RuntimeBenchmark
             optimizer.zero_grad();
             var (h, ed) = (h0, e0);
             foreach (var layer in layers) (h, ed) = layer.forward((h, ed, src, dst, deg));
-            var loss = h.square().mean().Plus(ed.square().mean());
+            var loss = h.Squared().mean().Plus(ed.Squared().mean());
             loss.backward();
             optimizer.step();
         }, Math.Max(3, o.Runs / 2), 1);

@@ -113,7 +113,7 @@ public sealed class MeshObject : SceneObject
         var denom = ((d00 * d11).Minus(d01 * d01)).clamp_min(S(1e-20));
         var v = ((d11 * d20).Minus(d01 * d21)) / denom; var w = ((d00 * d21).Minus(d01 * d20)) / denom;
         var inside = v.ge(S(0)).logical_and(w.ge(S(0))).logical_and((v.Plus(w)).le(S(1)));
-        var plane = (ap * n).sum(-1).square() / nn2;
+        var plane = (ap * n).sum(-1).Squared() / nn2;
         var edges = minimum(minimum(SegmentSquared(q, _a, _b), SegmentSquared(q, _b, _c)), SegmentSquared(q, _c, _a));
         return where(inside, plane, edges);
     }
@@ -130,7 +130,7 @@ public sealed class MeshObject : SceneObject
         var d = s1.Minus(s0);
         var t = (((q.Minus(s0)) * d).sum(-1) / (d * d).sum(-1).clamp_min(S(1e-20))).clamp(S(0), S(1));
         var closest = s0.Plus(t.unsqueeze(-1) * d);
-        return (q.Minus(closest)).square().sum(-1);
+        return (q.Minus(closest)).Squared().sum(-1);
     }
 
     /// <summary>Generalised winding number (Σ solid angles / 4π, Van Oosterom–Strackee) of points [P, 1, 3]: [P].</summary>

@@ -102,7 +102,7 @@ public static class FieldFitter
             var target = sigT.clamp_min(S(options.MinDensity)).log();
             var densityLoss = nn.functional.smooth_l1_loss(logSigma.clamp_min(S(minLog)), target, reduction: nn.Reduction.None).mean([1L]);
             var weight = (sigT / S(maxDensity)).clamp(S(0), S(1)).unsqueeze(-1);
-            var colorLoss = ((rgb.Minus(rgbT)).square() * weight).sum([1L, 2L]) / ((weight.sum([1L, 2L]) * S(3)).Plus(S(1e-6)));
+            var colorLoss = ((rgb.Minus(rgbT)).Squared() * weight).sum([1L, 2L]) / ((weight.sum([1L, 2L]) * S(3)).Plus(S(1e-6)));
             var loss = (densityLoss.Plus(S(options.ColorWeight) * colorLoss)).sum();
             optimizer.zero_grad();
             loss.backward();

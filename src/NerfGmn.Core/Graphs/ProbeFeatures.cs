@@ -1,6 +1,7 @@
 using NerfGmn.Architectures;
 using NerfGmn.Fields;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Graphs;
 
@@ -62,7 +63,7 @@ public static class ProbeFeatures
                 var ids = neuronLayers[layer];
                 if (a.shape[1] != ids.Length)
                     throw new InvalidOperationException($"layer {layer}: {a.shape[1]} neurons in the field, {ids.Length} nodes in the graph");
-                double rms = Math.Sqrt(a.square().mean().item<float>());
+                double rms = Math.Sqrt(a.Squared().mean().item<float>());
                 var values = a.t().contiguous().data<float>().ToArray();              // [width, K]
                 float scale = rms > 1e-12 ? (float)(1 / rms) : 0f;
                 for (int n = 0; n < ids.Length; n++)

@@ -32,7 +32,7 @@ public static class ScalarArgs
     // TorchSharp's add/add_ overloads without alpha pass a temporary Scalar 1 of their own (the same hazard, rule NGT004).
     // This one is rooted in a static field for the life of the process, so it is never finalized; c10::Scalar is
     // read-only, so all threads may share it.
-    static readonly Scalar One = 1.ToScalar();
+    static readonly Scalar One = 1.ToScalar(), Two = 2.ToScalar();
 
     public static torch.Tensor Plus(this torch.Tensor a, torch.Tensor b) => a.add(b, One);
     public static torch.Tensor Plus(this torch.Tensor a, Scalar b) => a.add(b, One);
@@ -45,6 +45,8 @@ public static class ScalarArgs
     public static torch.Tensor AddInPlace(this torch.Tensor a, Scalar b) => a.add_(b, One);
     public static torch.Tensor SubInPlace(this torch.Tensor a, torch.Tensor b) => a.sub_(b);
     public static torch.Tensor SubInPlace(this torch.Tensor a, Scalar b) => a.sub_(b);
+    /// <summary>a² element-wise: TorchSharp's <c>square()</c> is <c>pow(2)</c> with a temporary Scalar 2 (rule NGT004).</summary>
+    public static torch.Tensor Squared(this torch.Tensor a) => a.pow(Two);
 
     static TD Keep<TD>(TD s) where TD : class, IDisposable
     {

@@ -81,6 +81,6 @@ public sealed class ArchitectureAnchors
         var index = tensor(archs.Select(a => order.IndexOf(a) is var k and >= 0 ? (long)(n + k)
             : throw new ArgumentException($"no anchor embedding for '{a}'")).ToArray(), device: z.device);
         var rel = z.narrow(0, 0, n).Minus(z.index_select(0, index));
-        return rel / rel.square().mean([1], keepdim: true).sqrt().clamp_min(S(1e-12));
+        return rel / rel.Squared().mean([1], keepdim: true).sqrt().clamp_min(S(1e-12));
     }
 }

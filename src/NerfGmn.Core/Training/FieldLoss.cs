@@ -111,7 +111,7 @@ public static class FieldLoss
         var targetSigma = draw.Sigma.to(device).clamp(S(0), S(o.OpaqueDepth / step));
         var density = nn.functional.smooth_l1_loss(sigma.to_type(ScalarType.Float32).Plus(eps).log(), targetSigma.Plus(eps).log());
         var alpha = S(1).Minus((targetSigma * S(-step)).exp());
-        var colour = (rgb.to_type(ScalarType.Float32) - draw.Rgb.to(device)).square().sum(-1).mul(alpha).sum() / alpha.sum().clamp_min(S(1e-6));
+        var colour = (rgb.to_type(ScalarType.Float32) - draw.Rgb.to(device)).Squared().sum(-1).mul(alpha).sum() / alpha.sum().clamp_min(S(1e-6));
         return density.Plus(S(o.ColourWeight) * colour);
     }
 

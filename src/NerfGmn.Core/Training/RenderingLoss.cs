@@ -164,7 +164,7 @@ public static class RenderingLoss
             var denseRgb = zeros(rays * kk, 3, dtype: ScalarType.Float64, device: device).index_put_(rgb[k, ..(int)nFg].to_type(ScalarType.Float64), flat).reshape(rays, kk, 3);
             using var composite = VolumeRenderer.Composite(denseSigma, denseRgb, tMid, stepSize, new RenderOptions { Background = background });
             fgLosses.Add(nn.functional.smooth_l1_loss(composite.Rgb, gt, reduction: nn.Reduction.Sum));
-            fgSquared.Add((composite.Rgb.detach() - gt).square().mean());
+            fgSquared.Add((composite.Rgb.detach() - gt).Squared().mean());
             var s = sigma[k, (int)nFg..(int)(nFg + nBg)].unsqueeze(1).to_type(ScalarType.Float64);
             var pred = (rgb[k, (int)nFg..(int)(nFg + nBg)].to_type(ScalarType.Float64) * s).Plus(bg * S(1).Minus(s));
             bgPred.Add(nn.functional.pad(pred.Minus(bg), [0, 0, 0, maxBg - nBg]));   // padded entries compare 0 with 0

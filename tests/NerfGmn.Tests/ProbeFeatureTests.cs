@@ -34,7 +34,7 @@ public sealed class ProbeFeatureTests
         var dense = new float[sparse.NodeCount * 16];
         for (int m = 0; m < sparse.ProbeNodes!.Length; m++)
             Array.Copy(sparse.NodeProbes!, m * 16, dense, sparse.ProbeNodes[m] * 16, 16);
-        var full = sparse.With(sparse.EdgeAttr, dense, 16);
+        var full = sparse.With(sparse.EdgeAttr, dense, 16, Enumerable.Range(0, sparse.NodeCount).ToArray());
         Assert.AreEqual(sparse.NodeCount, full.ProbeNodes!.Length);
         var mlp = ParameterGraphBuilder.Build(IO.NerfWeightsFile.Read(Path.Combine(TestPaths.Overfit4, "mlp", "car/obj_000", "nerf_weights.safetensors")),
             new ParameterGraphOptions { ProbePoints = ProbeFeatures.UnitPoints(16) });
@@ -93,5 +93,7 @@ public sealed class ProbeFeatureTests
         StringAssert.Contains(e.Message, $"row 1 is node {g.NodeCount}");
         e = Assert.ThrowsExactly<ArgumentException>(() => g.With(g.EdgeAttr, rows, 3, [0, 1]));
         StringAssert.Contains(e.Message, "[M = 2, K = 3]");
+        e = Assert.ThrowsExactly<ArgumentException>(() => g.With(g.EdgeAttr, rows, 4, null));
+        StringAssert.Contains(e.Message, "the nodes their rows belong to");
     }
 }

@@ -318,11 +318,11 @@ public class TrainingTests
         Assert.IsTrue(DecoderProbe.Run(run.Path, objects: 1, points: 50, decoderPath: wideFile).Count > 0);
         Assert.AreEqual(4, DecoderFit.Run(Fit(wide.Path, 4, resume: true))[^1].Step);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => DecoderFit.Run(Fit(wide.Path, 6, resume: true) with { Width = 64 })).Message, "keeps its decoder's shape");
-        // Embedding noise changes what the decoder learns, is kept with the fit, and a resume must keep it.
+        // Embedding noise changes what the decoder learns, is kept with the fit's settings, and a resume must keep it.
         using var noisy = TestPaths.NewTempDir();
         DecoderFit.Run(Fit(noisy.Path, 4) with { EmbeddingNoise = 0.5 });
         Assert.AreNotEqual(Convert.ToHexString(File.ReadAllBytes(fitted)), Convert.ToHexString(File.ReadAllBytes(Path.Combine(noisy.Path, "decoder.safetensors"))));
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => DecoderFit.Run(Fit(noisy.Path, 6, resume: true))).Message, "embedding noise 0.5");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => DecoderFit.Run(Fit(noisy.Path, 6, resume: true))).Message, "EmbeddingNoise 0.5 → 0");
         Assert.AreEqual(6, DecoderFit.Run(Fit(noisy.Path, 6, resume: true) with { EmbeddingNoise = 0.5 })[^1].Step);
         using var none = TestPaths.NewTempDir();
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => DecoderFit.Run(Fit(none.Path, 2) with { EmbeddingNoise = -1 }));

@@ -37,36 +37,26 @@ public sealed class GraphBatch : IDisposable
         if (graphs.Count == 0) throw new ArgumentException("a batch needs at least one graph", nameof(graphs));
         int n = graphs.Sum(g => g.NodeCount), e = graphs.Sum(g => g.EdgeCount);
         using var scope = NewDisposeScope();
-        // Each graph's edge_index shifted by the nodes before it, as tensor ops (no per-edge managed loop).
-        long offset = 0;
-        var edgeIndex = new List<Tensor>(graphs.Count);
-        foreach (var g in graphs)
-        {
-            edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount], device: CPU).Plus(S(offset)));
-            offset += g.NodeCount;
-        }
         int k = graphs[0].ProbeCount;
         if (graphs.Any(g => g.ProbeCount != k))
             throw new ArgumentException($"graphs of one batch must have the same number of probe features ({string.Join(", ", graphs.Select(g => g.ProbeCount).Distinct())})");
-        var x = cat(graphs.Select(g => tensor(g.X, [g.NodeCount, 3], device: CPU).to_type(ScalarType.Float32)).ToArray(), 0);
-        Tensor? probes = null, probeNodes = null;
-        if (k > 0)
+        // Each graph's edge_index and probe nodes shifted by the nodes before it, as tensor ops (no per-edge managed loop).
+        long offset = 0;
+        var edgeIndex = new List<Tensor>(graphs.Count);
+        var probeNodes = new List<Tensor>(graphs.Count);
+        foreach (var g in graphs)
         {
-            probes = cat(graphs.Select(g => tensor(g.NodeProbes!, [g.ProbeNodes!.Length, k], device: CPU)).ToArray(), 0);
-            long before = 0;
-            var ids = new List<Tensor>(graphs.Count);
-            foreach (var g in graphs)
-            {
-                ids.Add(tensor(g.ProbeNodes!, device: CPU).to_type(ScalarType.Int64).Plus(S(before)));
-                before += g.NodeCount;
-            }
-            probeNodes = cat(ids, 0);
+            edgeIndex.Add(tensor(g.EdgeIndex, [2, g.EdgeCount], device: CPU).Plus(S(offset)));
+            if (k > 0) probeNodes.Add(tensor(g.ProbeNodes!, device: CPU).to_type(ScalarType.Int64).Plus(S(offset)));
+            offset += g.NodeCount;
         }
+        var x = cat(graphs.Select(g => tensor(g.X, [g.NodeCount, 3], device: CPU).to_type(ScalarType.Float32)).ToArray(), 0);
+        var probes = k > 0 ? cat(graphs.Select(g => tensor(g.NodeProbes!, [g.ProbeNodes!.Length, k], device: CPU)).ToArray(), 0) : null;
         var ea = cat(graphs.Select(g => tensor(g.EdgeAttr, [g.EdgeCount, 6], device: CPU)).ToArray(), 0);
         var batch = arange(S(graphs.Count), dtype: ScalarType.Int64, device: CPU)
             .repeat_interleave(tensor(graphs.Select(g => (long)g.NodeCount).ToArray(), device: CPU));
         Tensor Place(Tensor t) => (device is null ? t : t.to(device)).MoveToOuterDisposeScope();
-        return new GraphBatch(Place(x), probes is null ? null : Place(probes), probeNodes is null ? null : Place(probeNodes),
+        return new GraphBatch(Place(x), probes is null ? null : Place(probes), probes is null ? null : Place(cat(probeNodes, 0)),
             Place(cat(edgeIndex, 1)), Place(ea), Place(batch), graphs.Count, n, e);
     }
 

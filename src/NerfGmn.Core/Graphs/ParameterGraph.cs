@@ -32,7 +32,7 @@ public sealed class ParameterGraph
     public int[]? ProbeNodes { get; }
     public int ProbeCount { get; }
 
-    /// <param name="probeNodes">The nodes of <paramref name="nodeProbes"/>' rows, ascending; null: one row per node.</param>
+    /// <param name="probeNodes">The nodes of <paramref name="nodeProbes"/>' rows, ascending (required with them).</param>
     public ParameterGraph(long[] x, long[] edgeIndex, float[] edgeAttr, float[]? nodeProbes = null, int probeCount = 0, int[]? probeNodes = null)
     {
         if (x.Length % NodeFeatures != 0) throw new ArgumentException("x must have 3 columns", nameof(x));
@@ -45,7 +45,7 @@ public sealed class ParameterGraph
         EdgeCount = edgeIndex.Length / 2;
         if (nodeProbes is not null)
         {
-            probeNodes ??= Enumerable.Range(0, NodeCount).ToArray();
+            if (probeNodes is null) throw new ArgumentException("probe features need the nodes their rows belong to", nameof(probeNodes));
             if (probeCount < 1 || nodeProbes.Length != probeNodes.Length * probeCount)
                 throw new ArgumentException($"probe features must be [M = {probeNodes.Length}, K = {probeCount}], got {nodeProbes.Length} values", nameof(nodeProbes));
             for (int m = 0; m < probeNodes.Length; m++)
@@ -53,12 +53,12 @@ public sealed class ParameterGraph
                     throw new ArgumentException($"probe nodes must be ascending node ids below {NodeCount}; row {m} is node {probeNodes[m]}", nameof(probeNodes));
         }
         NodeProbes = nodeProbes;
-        ProbeNodes = nodeProbes is null ? null : probeNodes;
+        ProbeNodes = nodeProbes is null ? null : probeNodes;   // set exactly when NodeProbes is
         ProbeCount = nodeProbes is null ? 0 : probeCount;
     }
 
     /// <summary>The same graph with other edge values (e.g. standardised) and probe features.</summary>
-    public ParameterGraph With(float[] edgeAttr, float[]? nodeProbes, int probeCount, int[]? probeNodes = null) =>
+    public ParameterGraph With(float[] edgeAttr, float[]? nodeProbes, int probeCount, int[]? probeNodes) =>
         new(X, EdgeIndex, edgeAttr, nodeProbes, probeCount, probeNodes);
 
     /// <summary>Node <paramref name="node"/>'s K probe features (zeros for a node without any).</summary>

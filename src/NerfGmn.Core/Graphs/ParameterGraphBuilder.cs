@@ -25,7 +25,7 @@ public static class ParameterGraphBuilder
         var graph = g.Build();
         if (options.Statistics is null && options.ProbePoints is null) return graph;
         var attr = options.Statistics?.Standardize(arch.Name, graph) ?? graph.EdgeAttr;
-        if (options.ProbePoints is not { } points) return graph.With(attr, null, 0);
+        if (options.ProbePoints is not { } points) return graph.With(attr, null, 0, null);
         var (probeNodes, probes) = ProbeFeatures.Compute(weights, points, g.NeuronLayers, graph.NodeCount);
         return graph.With(attr, probes, points.Length / 3, probeNodes);
     }

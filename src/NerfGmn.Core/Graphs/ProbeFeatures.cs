@@ -37,9 +37,6 @@ public static class ProbeFeatures
         var nodes = neuronLayers.SelectMany(l => l).Distinct().Order().ToArray();
         if (nodes.Length > 0 && (nodes[0] < 0 || nodes[^1] >= nodeCount))
             throw new InvalidOperationException($"neuron node ids {nodes[0]}..{nodes[^1]} outside a graph of {nodeCount} nodes");
-        var rowOf = new Dictionary<int, int>(nodes.Length);
-        for (int m = 0; m < nodes.Length; m++) rowOf[nodes[m]] = m;
-        var result = new float[nodes.Length * k];
         RadianceField field;
         try { field = new RadianceField(weights); }
         catch (NotSupportedException e)
@@ -55,6 +52,7 @@ public static class ProbeFeatures
             for (int i = 0; i < unitPoints.Length; i++)
                 world[i] = box[i % 3] + unitPoints[i] * (box[3 + i % 3] - box[i % 3]);
             var activations = field.NeuronActivations(tensor(world, [k, 3]));
+            var result = zeros(nodes.Length, k);
             if (activations.Length != neuronLayers.Count)
                 throw new InvalidOperationException($"{activations.Length} neuron layers in the field, {neuronLayers.Count} in the graph");
             for (int layer = 0; layer < activations.Length; layer++)
@@ -64,13 +62,12 @@ public static class ProbeFeatures
                 if (a.shape[1] != ids.Length)
                     throw new InvalidOperationException($"layer {layer}: {a.shape[1]} neurons in the field, {ids.Length} nodes in the graph");
                 double rms = Math.Sqrt(a.Squared().mean().item<float>());
-                var values = a.t().contiguous().data<float>().ToArray();              // [width, K]
                 float scale = rms > 1e-12 ? (float)(1 / rms) : 0f;
-                for (int n = 0; n < ids.Length; n++)
-                    for (int p = 0; p < k; p++)
-                        result[rowOf[ids[n]] * k + p] = values[n * k + p] * scale;
+                // Each neuron's row (nodes is ascending); a later layer's write wins, as a node has one row.
+                var rows = tensor(ids.Select(id => (long)Array.BinarySearch(nodes, id)).ToArray());
+                result.index_copy_(0, rows, a.t() * S(scale));
             }
+            return (nodes, result.contiguous().data<float>().ToArray());
         }
-        return (nodes, result);
     }
 }

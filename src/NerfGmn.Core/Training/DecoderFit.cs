@@ -60,9 +60,20 @@ public sealed record DecoderFitPoint(int Step, double Seconds, double Loss, doub
 /// </summary>
 public static class DecoderFit
 {
-    const string StateName = "fit.json", DecoderName = "decoder.safetensors", OptimizerName = "optimizer.bin", LogName = "log.csv";
+    const string StateName = "fit.json", SettingsName = "options.json", DecoderName = "decoder.safetensors", OptimizerName = "optimizer.bin", LogName = "log.csv";
 
-    sealed record FitState(int Step, double Seconds, double EmbeddingNoise = 0);
+    sealed record FitState(int Step, double Seconds);
+
+    /// <summary>
+    /// Settings a resume may change: where things are, how long this invocation runs, how often it reports; the decoder's
+    /// shape is checked on its own (a resumed fit reads it from its decoder).
+    /// </summary>
+    static readonly string[] ResumableSettings =
+    [
+        nameof(DecoderFitOptions.Run), nameof(DecoderFitOptions.Output), nameof(DecoderFitOptions.Minutes), nameof(DecoderFitOptions.MaxSteps),
+        nameof(DecoderFitOptions.EvaluateEvery), nameof(DecoderFitOptions.Resume), nameof(DecoderFitOptions.FromScratch),
+        nameof(DecoderFitOptions.Width), nameof(DecoderFitOptions.LayersPerSide),
+    ];
 
     public static IReadOnlyList<DecoderFitPoint> Run(DecoderFitOptions o, Action<DecoderFitPoint>? progress = null, Action<string>? status = null,
         CancellationToken cancel = default)
@@ -83,6 +94,13 @@ public static class DecoderFit
         var shape = run.Decoder with { EmbeddingDim = run.Encoder.OutputDim };
         bool reshaped = o.Width is not null || o.LayersPerSide is not null;
         if (reshaped && resuming) throw new ArgumentException("a resumed fit keeps its decoder's shape: leave out the width and layers");
+        string settingsPath = Path.Combine(o.Output, SettingsName);
+        var settings = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(o))!.AsObject();
+        // As train does: resuming with other settings would not continue the same fit (fits before this file have none to compare).
+        if (resuming && File.Exists(settingsPath)
+            && SettingsDiff.Of(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(settingsPath))!.AsObject(), settings, ResumableSettings) is { Length: > 0 } differ)
+            throw new ArgumentException($"{o.Output} was fitted with other settings ({string.Join("; ", differ)}); resume with the same");
+        if (!resuming) IO.AtomicFile.WriteAllText(settingsPath, settings.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         shape = resuming ? ImplicitDecoder.OptionsOf(Path.Combine(o.Output, DecoderName), shape)
             : shape with { HiddenDim = o.Width ?? shape.HiddenDim, LayersBeforeSkip = o.LayersPerSide ?? shape.LayersBeforeSkip, LayersAfterSkip = o.LayersPerSide ?? shape.LayersAfterSkip };
         using var decoder = new ImplicitDecoder(shape);
@@ -93,8 +111,6 @@ public static class DecoderFit
         if (resuming)
         {
             state = JsonSerializer.Deserialize<FitState>(File.ReadAllText(Path.Combine(o.Output, StateName)))!;
-            if (state.EmbeddingNoise != o.EmbeddingNoise)
-                throw new ArgumentException($"{o.Output} was fitted with embedding noise {state.EmbeddingNoise}; resume with the same");
             optimizer.load_state_dict(Path.Combine(o.Output, OptimizerName));
         }
         string logPath = Path.Combine(o.Output, LogName);
@@ -115,7 +131,7 @@ public static class DecoderFit
             status?.Invoke($"embedding {trainNerfs.Count} training and {valNerfs.Count} validation NeRFs");
             using var zTrain = Embed(encoder, run, train, trainNerfs, anchors);
             using var zVal = Embed(encoder, run, val, valNerfs, anchors);
-            using var noiseScale = zTrain.std(0, keepdim: true).mul(S(o.EmbeddingNoise));
+            using var noiseScale = o.EmbeddingNoise > 0 ? zTrain.std(0, keepdim: true).mul(S(o.EmbeddingNoise)) : null;
 
             var sw = Stopwatch.StartNew();
             double seconds() => state.Seconds + sw.Elapsed.TotalSeconds;
@@ -152,7 +168,7 @@ public static class DecoderFit
                 decoder.Save(Path.Combine(o.Output, DecoderName));
                 IO.AtomicFile.Write(Path.Combine(o.Output, OptimizerName), tmp => optimizer.save_state_dict(tmp));
                 // The state last: a fit killed before it resumes from the previous state with the new decoder, a step's difference.
-                state = new FitState(step, seconds(), o.EmbeddingNoise);
+                state = new FitState(step, seconds());
                 sw.Restart();
                 IO.AtomicFile.WriteAllText(Path.Combine(o.Output, StateName), JsonSerializer.Serialize(state));
             }
@@ -175,7 +191,7 @@ public static class DecoderFit
                         using var gen = new Generator(StableHash.Of(o.Seed, "decoder-fit", step));
                         var picked = randperm(trainNerfs.Count, generator: gen)[..Math.Min(o.NerfsPerStep, trainNerfs.Count)].data<long>().ToArray();
                         var z = zTrain.index_select(0, tensor(picked));
-                        if (o.EmbeddingNoise > 0) z = z.Plus(randn(z.shape, generator: gen, dtype: z.dtype) * noiseScale);
+                        if (noiseScale is not null) z = z.Plus(randn(z.shape, generator: gen, dtype: z.dtype) * noiseScale);
                         var nerfs = picked.Select(i => trainNerfs[(int)i]).ToList();
                         var loss = Objective.UsesField(run.Objective)
                             ? FieldLoss.Compute(decoder, z, nerfs.Select(n => cache.Field(train, n.Object, n.Arch)).ToList(), run.Field, gen)

@@ -19,6 +19,7 @@ root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(ProbeDecoderCommand.Create());
 root.Subcommands.Add(DecoderGateCommand.Create());
 root.Subcommands.Add(FitDecoderCommand.Create());
+root.Subcommands.Add(InvertDecoderCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

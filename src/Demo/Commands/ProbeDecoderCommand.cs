@@ -33,7 +33,7 @@ static class ProbeDecoderCommand
             AnsiConsole.MarkupLineInterpolated($"[grey]mean occupancy AUC {F(rows.Average(r => r.OccupancyAuc), "F3")}, with another object's embedding {F(rows.Where(r => !double.IsNaN(r.OccupancyAucOtherObject)).Select(r => r.OccupancyAucOtherObject).DefaultIfEmpty(double.NaN).Average(), "F3")} (equal: the decoder ignores the embedding); mean decoder σ at occupied cells {F(rows.Average(r => r.SigmaOccupied), "G3")}; median render PSNR {F(DecoderProbe.Median(rows.Select(r => r.RenderPsnr)), "F2")} dB over {rows.Count} NeRFs[/]");
             if (p.GetValue(json) is { } path)
             {
-                NerfGmn.IO.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+                NerfGmn.IO.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
                 AnsiConsole.MarkupLineInterpolated($"rows → [green]{path}[/]");
             }
             return 0;

@@ -37,8 +37,10 @@ static class TrainCommand
         var checkpointing = new Option<bool?>("--checkpointing") { Description = "recompute block activations in the backward pass (less memory, ~1/3 more time)" };
         var layout = new Option<string?>("--triplane-layout") { Description = "tri-plane edge positions: reference (gmnerf's scrambled x/y/z, for its checkpoints) or clean (each cell's true position; the preset's default otherwise)" };
         layout.AcceptOnlyFromAmong("reference", "clean");
+        var initFrom = new Option<string?>("--init-from") { Description = "warm start: begin with this finished run's last encoder and decoder (fresh schedule and optimiser; not in the paper)" };
+        var initDecoder = new Option<string?>("--init-decoder") { Description = "warm start's decoder instead of the run's last one, e.g. fit-decoder's decoder.safetensors" };
         var device = CommonOptions.Device();
-        var cmd = new Command("train", "Train the GMN encoder") { device, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing };
+        var cmd = new Command("train", "Train the GMN encoder") { device, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing, initFrom, initDecoder };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -51,6 +53,7 @@ static class TrainCommand
             options = options with
             {
                 Device = p.GetValue(device), Seed = p.GetValue(seed), Overfit = p.GetValue(overfit), PairsPerBatch = p.GetValue(pairs) ?? options.PairsPerBatch, Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
+                InitFrom = p.GetValue(initFrom), InitDecoder = p.GetValue(initDecoder),
                 Layout = p.GetValue(layout) is { } l ? Enum.Parse<NerfGmn.Graphs.TriplanePositionLayout>(l, ignoreCase: true) : options.Layout,
                 MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, SigLipRateFactor = p.GetValue(siglipRate) ?? options.SigLipRateFactor, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, AnchorPerArchitecture = p.GetValue(anchor) || options.AnchorPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
                 Encoder = options.Encoder with

@@ -125,7 +125,7 @@ public static class DecoderFit
         // As many training NeRFs as validation ones are rendered at each evaluation, spread over the classes likewise.
         var monitored = Nerfs(train, o.ValidationObjects, anchors).Select(n => trainNerfs.IndexOf(n)).ToList();
 
-        var cache = new NerfCache(run);
+        var cache = new NerfTargetCache(run);
         try
         {
             status?.Invoke($"embedding {trainNerfs.Count} training and {valNerfs.Count} validation NeRFs");
@@ -141,14 +141,7 @@ public static class DecoderFit
             {
                 decoder.eval();
                 double Median(TrainingData data, IReadOnlyList<(string Object, string Arch)> nerfs, IReadOnlyList<int> rows, Tensor z) =>
-                    DecoderProbe.Median(rows.Select(i =>
-                    {
-                        using var scope = NewDisposeScope();
-                        var (obj, arch) = nerfs[i];
-                        // The same rays and background at every evaluation, as the probe draws them.
-                        using var gen = new Generator(StableHash.Of(o.Seed, "probe-render", data.Objects[obj][arch]));
-                        return RenderingLoss.ForegroundPsnr(decoder, z.narrow(0, i, 1), cache.Render(data, obj, arch), run.Rendering, gen);
-                    }));
+                    DecoderProbe.Median(rows.Select(i => cache.RenderPsnr(decoder, z.narrow(0, i, 1), data, nerfs[i].Object, nerfs[i].Arch, o.Seed)));
                 var point = new DecoderFitPoint(step, Math.Round(seconds(), 1), lossCount > 0 ? lossSum / lossCount : double.NaN,
                     Median(train, trainNerfs, monitored, zTrain), Median(val, valNerfs, Enumerable.Range(0, valNerfs.Count).ToList(), zVal));
                 decoder.train();
@@ -192,10 +185,7 @@ public static class DecoderFit
                         var picked = randperm(trainNerfs.Count, generator: gen)[..Math.Min(o.NerfsPerStep, trainNerfs.Count)].data<long>().ToArray();
                         var z = zTrain.index_select(0, tensor(picked));
                         if (noiseScale is not null) z = z.Plus(randn(z.shape, generator: gen, dtype: z.dtype) * noiseScale);
-                        var nerfs = picked.Select(i => trainNerfs[(int)i]).ToList();
-                        var loss = Objective.UsesField(run.Objective)
-                            ? FieldLoss.Compute(decoder, z, nerfs.Select(n => cache.Field(train, n.Object, n.Arch)).ToList(), run.Field, gen)
-                            : RenderingLoss.Compute(decoder, z, nerfs.Select(n => cache.Render(train, n.Object, n.Arch)).ToList(), run.Rendering, gen);
+                        var loss = cache.Loss(decoder, z, train, picked.Select(i => trainNerfs[(int)i]).ToList(), gen);
                         optimizer.zero_grad();
                         loss.backward();
                         optimizer.step();
@@ -228,14 +218,14 @@ public static class DecoderFit
     }
 
     /// <summary>Every architecture of the first <paramref name="objects"/> objects, round-robin over classes.</summary>
-    static List<(string Object, string Arch)> Nerfs(TrainingData data, int objects, ArchitectureAnchors? anchors) =>
+    internal static List<(string Object, string Arch)> Nerfs(TrainingData data, int objects, ArchitectureAnchors? anchors) =>
         TrainingData.ClassRoundRobin(data.Objects.Keys.Order(StringComparer.Ordinal)).Take(objects)
             .SelectMany(obj => data.Objects[obj].Keys.Order(StringComparer.Ordinal).Select(a => (obj, a)))
             .Where(n => anchors?.Has(n.Item2) != false)
             .ToList();
 
     /// <summary>Eval-mode embeddings [NeRFs, E], the graphs built a chunk at a time (a thousand graphs held at once take gigabytes).</summary>
-    static Tensor Embed(GraphMetaNetwork encoder, TrainingOptions run, TrainingData data, IReadOnlyList<(string Object, string Arch)> nerfs,
+    internal static Tensor Embed(GraphMetaNetwork encoder, TrainingOptions run, TrainingData data, IReadOnlyList<(string Object, string Arch)> nerfs,
         ArchitectureAnchors? anchors)
     {
         const int chunk = 64;
@@ -258,32 +248,5 @@ public static class DecoderFit
         if (step < 0) { File.Delete(path); return; }
         var lines = File.ReadAllLines(path);
         File.WriteAllLines(path, lines.Take(1).Concat(lines.Skip(1).Where(l => double.Parse(l.Split(',')[0], CultureInfo.InvariantCulture) <= step)));
-    }
-
-    /// <summary>Each NeRF's field pool and render target, made on first use and kept for the fit.</summary>
-    sealed class NerfCache(TrainingOptions run) : IDisposable
-    {
-        readonly Dictionary<string, FieldTarget> _fields = new(StringComparer.Ordinal);
-        readonly Dictionary<string, RenderTarget> _renders = new(StringComparer.Ordinal);
-
-        public FieldTarget Field(TrainingData data, string obj, string arch) =>
-            Get(_fields, data, obj, arch, (nerf, grid, file) => FieldTarget.Create(nerf, grid, run.Field, new Generator(StableHash.Of(run.Seed, "field-target", file))));
-
-        public RenderTarget Render(TrainingData data, string obj, string arch) =>
-            Get(_renders, data, obj, arch, (nerf, grid, file) => RenderTarget.ForWeightsFile(nerf, grid, file, run.Rendering, new Generator(StableHash.Of(run.Seed, "probe-target", file))));
-
-        static T Get<T>(Dictionary<string, T> cache, TrainingData data, string obj, string arch, Func<Fields.RadianceField, Rendering.OccupancyGrid, string, T> make)
-        {
-            string file = data.Objects[obj][arch];
-            if (cache.TryGetValue(file, out var t)) return t;
-            using var nerf = new Fields.RadianceField(IO.NerfWeightsFile.Read(file));
-            return cache[file] = make(nerf, data.Grid(obj, arch, nerf), file);
-        }
-
-        public void Dispose()
-        {
-            foreach (var t in _fields.Values) t.Dispose();
-            foreach (var t in _renders.Values) t.Dispose();
-        }
     }
 }

@@ -74,6 +74,11 @@ public sealed class EncoderTrainer(TrainingOptions options)
             throw new ArgumentException($"{Options.Epochs} epoch(s) × {batchesPerEpoch} batch(es) of {Options.PairsPerBatch} pairs ({train.Objects.Count} training objects) " +
                 "is fewer than the 2 optimiser steps a OneCycle schedule needs; train for more epochs");
         var schedule = new OneCycleSchedule(Options.MaxLearningRate, Options.Epochs * batchesPerEpoch);
+        string? initEncoder = Options.InitFrom is null ? null : Path.Combine(Options.InitFrom, "last", "encoder.safetensors");
+        string? initDecoder = Options.InitDecoder ?? (Options.InitFrom is null ? null : Path.Combine(Options.InitFrom, "last", "decoder.safetensors"));
+        if (Options.InitDecoder is not null && Options.InitFrom is null) throw new ArgumentException("a warm start's decoder needs the run whose encoder starts with it (--init-from)");
+        foreach (var f in new[] { initEncoder, rendering ? initDecoder : null })
+            if (f is not null && !File.Exists(f)) throw new FileNotFoundException($"warm start: {f} not found", f);
         // Created only once the data and settings are known to be usable: a refused run leaves no folder behind.
         Directory.CreateDirectory(Options.Output);
 
@@ -105,7 +110,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (!Directory.Exists(LastDir) && Directory.Exists(LastDir + ".old")) Directory.Move(LastDir + ".old", LastDir);
         bool resuming = File.Exists(Path.Combine(LastDir, "trainer.json"));
         // Input statistics come from the training split once; a resumed run reads them from its checkpoint.
-        if (Options.Encoder.StandardizeWeights && !resuming)
+        // A warm start reads them from its encoder (the same training split's, or the shapes would not match).
+        if (Options.Encoder.StandardizeWeights && !resuming && initEncoder is null)
         {
             var raw = new ParameterGraphOptions { TriplaneLayout = Options.Layout };
             encoder.Statistics = WeightStatistics.FromGraphs(train.Objects.SelectMany(o => o.Value.Keys.Select(a => (a, train.Graph(o.Key, a, raw)))));
@@ -136,6 +142,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         {
             if (File.Exists(LogPath)) File.Delete(LogPath);
             if (File.Exists(RecallPath)) File.Delete(RecallPath);
+            if (initEncoder is not null) WarmStart(encoder, initEncoder, rendering ? decoder : null, initDecoder!);
         }
         _graphOptions = encoder.GraphOptions(Options.Layout);
         _anchors = Options.AnchorPerArchitecture ? ArchitectureAnchors.From(train, _graphOptions) : null;
@@ -429,6 +436,32 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (Directory.Exists(LastDir)) Directory.Move(LastDir, old);
         Directory.Move(tmp, LastDir);
         if (Directory.Exists(old)) Directory.Delete(old, true);
+    }
+
+    /// <summary>
+    /// Copies a finished run's encoder (weights and input statistics) and a decoder into this run's new models; a shape
+    /// that differs is named, since the run's options, not the checkpoint's, decide the models' shapes.
+    /// </summary>
+    static void WarmStart(GraphMetaNetwork encoder, string encoderPath, ImplicitDecoder? decoder, string decoderPath)
+    {
+        var (loaded, _) = EncoderCheckpoint.Load(encoderPath);
+        using (loaded)
+        using (no_grad())
+        {
+            var target = encoder.state_dict();
+            var source = loaded.state_dict();
+            foreach (var (name, t) in target)
+            {
+                if (!source.TryGetValue(name, out var s)) throw new NerfFormatException(encoderPath, $"warm start: the encoder has no '{name}'; start from a run with this run's encoder options");
+                if (!s.shape.SequenceEqual(t.shape))
+                    throw new NerfFormatException(encoderPath, $"warm start: '{name}' is [{string.Join(", ", s.shape)}], this run's encoder needs [{string.Join(", ", t.shape)}]");
+                t.copy_(s);
+            }
+            if (encoder.Options.StandardizeWeights && loaded.Statistics is null)
+                throw new NerfFormatException(encoderPath, "warm start: this run standardises weights, and the encoder has no input statistics to start from");
+            encoder.Statistics = loaded.Statistics;
+        }
+        decoder?.Load(decoderPath);
     }
 
     /// <summary>A killed run may have logged steps after its last checkpoint; they are redone on resume, so drop them.</summary>

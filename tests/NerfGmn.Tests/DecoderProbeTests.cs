@@ -17,6 +17,21 @@ public sealed class DecoderProbeTests
         Assert.IsTrue(double.IsNaN(DecoderProbe.Auc([], [1])));
     }
 
+    /// <summary>
+    /// On visible density only, σ a render cannot see ties: the invisible tail (1 below 2 and 3) no longer decides
+    /// the order, the one visible σ does.
+    /// </summary>
+    [TestMethod]
+    public void VisibleAucTiesTheDensitiesARenderCannotSee()
+    {
+        float v = DecoderProbe.VisibleSigma;
+        Assert.AreEqual(4.22, v, 0.01, "0.01 opacity per renderer step of 1.4·√3/1024");
+        float[] occupied = [0.1f * v, 2 * v], empty = [0.2f * v, 0.3f * v];
+        Assert.AreEqual(0.5, DecoderProbe.Auc(occupied, empty));
+        CollectionAssert.AreEqual(new[] { 0f, 2 * v }, DecoderProbe.VisibleOnly(occupied));
+        Assert.AreEqual(0.75, DecoderProbe.Auc(DecoderProbe.VisibleOnly(occupied), DecoderProbe.VisibleOnly(empty)));
+    }
+
     /// <summary>The decoder gate runs the auto-decoder end to end: a PSNR curve on fixed draws and a probe per object.</summary>
     [TestMethod]
     public void TheDecoderGateTrainsFreeCodesAndProbesEveryObject()
@@ -29,7 +44,8 @@ public sealed class DecoderProbeTests
         CollectionAssert.AreEqual(new[] { 0, 2, 4 }, report.Curve.Select(p => p.Step).ToArray());
         Assert.IsTrue(report.Curve.All(p => double.IsFinite(p.MedianPsnr) && p.MedianPsnr > 5), string.Join(", ", report.Curve));
         Assert.AreEqual(2, report.Probe.Count);
-        Assert.IsTrue(report.Probe.All(r => r.OccupancyAuc is >= 0 and <= 1 && r.OccupancyAucOtherObject is >= 0 and <= 1 && r.OccupancyAucOtherNerf is >= 0 and <= 1));
+        Assert.IsTrue(report.Probe.All(r => r.OccupancyAuc is >= 0 and <= 1 && r.OccupancyAucOtherObject is >= 0 and <= 1 && r.OccupancyAucOtherNerf is >= 0 and <= 1
+            && r.VisibleAuc is { Own: >= 0 and <= 1, OtherObject: >= 0 and <= 1, OtherNerf: >= 0 and <= 1 }), string.Join(", ", report.Probe));
         // The other object is of another class (objects round-robin over classes).
         Assert.AreNotEqual(report.Probe[0].Object.Split('/')[0], report.Probe[1].Object.Split('/')[0]);
         Assert.ThrowsExactly<ArgumentException>(() => Training.DecoderGate.Run(new Training.DecoderGateOptions { Data = TestPaths.MiniDataset, Objects = 1 }));

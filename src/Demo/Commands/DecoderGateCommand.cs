@@ -41,9 +41,9 @@ static class DecoderGateCommand
             if (p.GetValue(layers) is { } l) options = options with { Decoder = options.Decoder with { LayersBeforeSkip = l, LayersAfterSkip = l } };
             var report = DecoderGate.Run(options, pt => Console.WriteLine($"step {pt.Step}, {pt.Seconds:F0} s: median foreground PSNR {pt.MedianPsnr:F2} dB"), cancel);
             static string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
-            AnsiConsole.MarkupLineInterpolated($"final median foreground PSNR [bold]{report.FinalPsnr:F2} dB[/]; occupancy AUC with the object's own code {F(report.MedianAuc)}, with another class's object's {F(report.MedianAucOtherObject)} (that object's own NeRF scores {F(report.MedianAucOtherNerf)}; medians over {report.Probe.Count} objects)");
+            AnsiConsole.MarkupLineInterpolated($"final median foreground PSNR [bold]{report.FinalPsnr:F2} dB[/]; occupancy AUC with the object's own code {F(report.MedianAuc)}, with another class's object's {F(report.MedianAucOtherObject)} (that object's own NeRF scores {F(report.MedianAucOtherNerf)}; medians over {report.Probe.Count} objects); on visible density only (σ·Δ ≥ 0.01, the rest tied): {F(report.MedianVisibleAuc.Own)}, {F(report.MedianVisibleAuc.OtherObject)}, NeRF {F(report.MedianVisibleAuc.OtherNerf)}");
             if (p.GetValue(json) is { } path)
-                NerfGmn.IO.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new { report.Curve, report.Probe, report.FinalPsnr, report.MedianAuc, report.MedianAucOtherObject, report.MedianAucOtherNerf, options },
+                NerfGmn.IO.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new { report.Curve, report.Probe, report.FinalPsnr, report.MedianAuc, report.MedianAucOtherObject, report.MedianAucOtherNerf, report.MedianVisibleAuc, options },
                     new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             return Task.FromResult(0);
         });

@@ -46,6 +46,9 @@ public sealed record DecoderGateReport(IReadOnlyList<DecoderGatePoint> Curve, IR
     public double MedianAucOtherObject => DecoderProbe.Median(Probe.Select(r => r.OccupancyAucOtherObject));
     /// <summary>What a perfect decoder would score with the other object's code: the other object's own NeRF as the scorer.</summary>
     public double MedianAucOtherNerf => DecoderProbe.Median(Probe.Select(r => r.OccupancyAucOtherNerf));
+    /// <summary>The three medians on visible density only (<see cref="DecoderProbeRow.VisibleAuc"/>).</summary>
+    public VisibleAuc MedianVisibleAuc => new(DecoderProbe.Median(Probe.Select(r => r.VisibleAuc?.Own ?? double.NaN)),
+        DecoderProbe.Median(Probe.Select(r => r.VisibleAuc?.OtherObject ?? double.NaN)), DecoderProbe.Median(Probe.Select(r => r.VisibleAuc?.OtherNerf ?? double.NaN)));
 }
 
 /// <summary>

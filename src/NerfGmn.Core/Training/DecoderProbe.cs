@@ -17,8 +17,16 @@ namespace NerfGmn.Training;
 /// object's embedding would score, i.e. how much the two shapes overlap (NaN without another object). An
 /// <paramref name="OccupancyAucOtherObject"/> near this value means the decoder draws the other object as it is.</param>
 /// <param name="RenderPsnr">The decoder's foreground PSNR on a fixed draw of the NeRF's rays, rendered as validation does (NaN where not measured).</param>
+/// <param name="VisibleAuc">The three AUCs again with every σ a render cannot see (σ·Δ below the field objective's
+/// transparent opacity, 0.01 per step) counted as 0, so that such cells tie: own embedding, another object's, its NeRF.
+/// The ranks of invisible densities are whatever a network's tail happens to be (a NeRF's noise, a decoder's smooth
+/// falloff towards where objects usually are) and weigh as much in the plain AUC as the object's surface does.</param>
 public sealed record DecoderProbeRow(string Object, string Arch, double SigmaOccupied, double SigmaEmpty, double NerfSigmaOccupied,
-    double OccupancyAuc, double OccupancyAucOtherObject, double ColourStd, double OccupancyAucOtherNerf = double.NaN, double RenderPsnr = double.NaN);
+    double OccupancyAuc, double OccupancyAucOtherObject, double ColourStd, double OccupancyAucOtherNerf = double.NaN, double RenderPsnr = double.NaN,
+    VisibleAuc? VisibleAuc = null);
+
+/// <summary>Occupancy AUCs on visible density only (<see cref="DecoderProbeRow.VisibleAuc"/>).</summary>
+public sealed record VisibleAuc(double Own, double OtherObject, double OtherNerf);
 
 /// <summary>
 /// Does a rendering run's decoder reproduce its inputs' geometry? Queries the run's last decoder, given each NeRF's
@@ -124,14 +132,27 @@ public static class DecoderProbe
             return (rgb, sigma, decoder.forward((e, empty.to(e.device))).Sigma);
         }
         static float[] Values(Tensor sigma) => sigma.cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
-        static double AucOf((Tensor, Tensor SigmaOccupied, Tensor SigmaEmpty) q) => Auc(Values(q.SigmaOccupied), Values(q.SigmaEmpty));
+        static (double Plain, double Visible) AucOf(Tensor sigmaOccupied, Tensor sigmaEmpty)
+        {
+            var (pos, neg) = (Values(sigmaOccupied), Values(sigmaEmpty));
+            return (Auc(pos, neg), Auc(VisibleOnly(pos), VisibleOnly(neg)));
+        }
         var own = Query(embedding);
+        var ownAuc = AucOf(own.SigmaOccupied, own.SigmaEmpty);
+        (double, double) none = (double.NaN, double.NaN);
+        var otherAuc = otherEmbedding is null ? none : Query(otherEmbedding) is var q ? AucOf(q.SigmaOccupied, q.SigmaEmpty) : none;
+        var oracleAuc = otherNerf is null ? none : AucOf(otherNerf.forward(occupied.squeeze(0)).Sigma, otherNerf.forward(empty.squeeze(0)).Sigma);
         return new DecoderProbeRow(obj, arch,
             own.SigmaOccupied.mean().item<float>(), own.SigmaEmpty.mean().item<float>(), nerf.forward(occupied.squeeze(0)).Sigma.mean().item<float>(),
-            AucOf(own), otherEmbedding is null ? double.NaN : AucOf(Query(otherEmbedding)),
-            own.Rgb.reshape(-1, 3).std(0).mean().item<float>(),
-            otherNerf is null ? double.NaN : Auc(Values(otherNerf.forward(occupied.squeeze(0)).Sigma), Values(otherNerf.forward(empty.squeeze(0)).Sigma)));
+            ownAuc.Plain, otherAuc.Item1, own.Rgb.reshape(-1, 3).std(0).mean().item<float>(), oracleAuc.Item1,
+            VisibleAuc: new VisibleAuc(ownAuc.Visible, otherAuc.Item2, oracleAuc.Item2));
     }
+
+    /// <summary>The least σ a render can see: σ·Δ of the field objective's transparent opacity (0.01) at the renderer's step.</summary>
+    public static readonly float VisibleSigma = (float)(FieldLossOptions.Cpu.TransparentOpacity / new Rendering.RenderOptions().StepSize);
+
+    /// <summary>Densities with every σ below <see cref="VisibleSigma"/> set to 0, so that invisible ones tie in an AUC.</summary>
+    public static float[] VisibleOnly(float[] sigma) => sigma.Select(x => x < VisibleSigma ? 0f : x).ToArray();
 
     /// <summary>The median of the values that are not NaN (NaN if there are none).</summary>
     public static double Median(IEnumerable<double> values)

@@ -37,6 +37,12 @@ static class CommonOptions
                       "default: the file's own, a sidecar <stem>.arch.json, or inferred",
     };
 
+    /// <summary>A training run with a decoder (fit-decoder, probe-decoder, invert-decoder).</summary>
+    public static Argument<string> DecodingRun() => new("run") { Description = "training run directory (L_R, L_R+C, L_F or L_F+C) with a last/ checkpoint" };
+
+    /// <summary>A decoder from fit-decoder in place of the run's own (probe-decoder, invert-decoder).</summary>
+    public static Option<string?> FittedDecoder() => new("--decoder") { Description = "a decoder fitted to the run (fit-decoder's decoder.safetensors) instead of the run's last one" };
+
     public static Option<string?> Device() => new("--device")
     {
         Description = "cpu, cuda or cuda:N; default: CUDA when this build's libtorch has it, else the CPU",

@@ -9,7 +9,7 @@ static class FitDecoderCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "training run directory (L_R, L_R+C, L_F or L_F+C) with a last/ checkpoint" };
+        var run = CommonOptions.DecodingRun();
         var output = new Option<string?>("--out", "-o") { Description = "folder of the fitted decoder, its log.csv and its state (default: <run>/decoder-fit)" };
         var minutes = new Option<double>("--minutes") { Description = "wall-time budget of this invocation", DefaultValueFactory = _ => 30 };
         var steps = new Option<int?>("--steps") { Description = "stop at this many steps in all (default: the budget decides)" };

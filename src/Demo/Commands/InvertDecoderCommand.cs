@@ -11,8 +11,8 @@ static class InvertDecoderCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "training run directory (L_R, L_R+C, L_F or L_F+C) with a last/ checkpoint" };
-        var decoderFile = new Option<string?>("--decoder") { Description = "a decoder fitted to the run (fit-decoder's decoder.safetensors) instead of the run's last one" };
+        var run = CommonOptions.DecodingRun();
+        var decoderFile = CommonOptions.FittedDecoder();
         var split = new Option<string>("--split") { Description = "split whose NeRFs are inverted", DefaultValueFactory = _ => "val" };
         var objects = new Option<int>("--objects") { Description = "objects (round-robin over classes), every architecture of each", DefaultValueFactory = _ => 26 };
         var steps = new Option<int>("--steps") { Description = "optimisation steps of the codes", DefaultValueFactory = _ => 300 };

@@ -11,14 +11,14 @@ static class ProbeDecoderCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "training run directory (L_R, L_R+C, L_F or L_F+C) with a last/ checkpoint" };
+        var run = CommonOptions.DecodingRun();
         var data = new Option<string?>("--data") { Description = "dataset root (default: the run's)" };
         var split = new Option<string>("--split") { Description = "split whose NeRFs are probed", DefaultValueFactory = _ => "val" };
         var objects = new Option<int>("--objects") { Description = "objects probed (one per class first), every architecture of each", DefaultValueFactory = _ => 3 };
         var points = new Option<int>("--points") { Description = "occupied and empty cells queried per NeRF", DefaultValueFactory = _ => 2000 };
         var json = new Option<string?>("--json") { Description = "also write the rows as JSON" };
         var images = new Option<string?>("--images") { Description = "folder for each NeRF's render beside the decoder's (one view, 64 px) and a sheet of them, renders.png" };
-        var decoderFile = new Option<string?>("--decoder") { Description = "a decoder fitted to the run (fit-decoder's decoder.safetensors) instead of the run's last one" };
+        var decoderFile = CommonOptions.FittedDecoder();
         var cmd = new Command("probe-decoder", "Where a run's decoder puts density (its σ at occupied vs empty cells of the NeRFs it is given) and how well it renders them")
             { run, data, split, objects, points, json, decoderFile, images };
         cmd.SetAction(p =>

@@ -34,6 +34,21 @@ public class DatasetBuildTests
         }
     }
 
+    /// <summary>Extra training objects come after the others, which keep their splits; the obj recipe refuses them.</summary>
+    [TestMethod]
+    public void ExtraTrainingObjectsLeaveTheOtherObjectsSplits()
+    {
+        var plain = new DatasetBuilder(new DatasetBuildOptions { Root = "unused" }).Objects();
+        var extended = new DatasetBuilder(new DatasetBuildOptions { Root = "unused", ExtraTrainObjects = 3 }).Objects();
+        Assert.AreEqual(13 * 42, plain.Count);
+        Assert.AreEqual(13 * 45, extended.Count);
+        CollectionAssert.AreEqual(plain.ToArray(), extended.Where(o => o.Index < 42).ToArray());
+        var extra = extended.Where(o => o.Index >= 42).ToList();
+        Assert.IsTrue(extra.All(o => o.Split == "train") && extra.Select(o => o.Id).Distinct().Count() == 3, string.Join(", ", extra.Take(3)));
+        Assert.AreEqual("obj_042", extra[0].Id);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => (new DatasetBuildOptions { Root = "unused", Recipe = "obj", MeshFolder = "m", ExtraTrainObjects = 1 }).Validate()).Message, "--extra-train");
+    }
+
     [TestMethod]
     public void BuildWritesTheReferenceLayoutAndResumesAfterAnInterruption()
     {

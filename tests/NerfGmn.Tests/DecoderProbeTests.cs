@@ -45,7 +45,7 @@ public sealed class DecoderProbeTests
         Assert.IsTrue(report.Curve.All(p => double.IsFinite(p.MedianPsnr) && p.MedianPsnr > 5), string.Join(", ", report.Curve));
         Assert.AreEqual(2, report.Probe.Count);
         Assert.IsTrue(report.Probe.All(r => r.OccupancyAuc is >= 0 and <= 1 && r.OccupancyAucOtherObject is >= 0 and <= 1 && r.OccupancyAucOtherNerf is >= 0 and <= 1
-            && r.VisibleAuc is { Own: >= 0 and <= 1, OtherObject: >= 0 and <= 1, OtherNerf: >= 0 and <= 1 }), string.Join(", ", report.Probe));
+            && r.VisibleAuc is { Own: >= 0 and <= 1, OtherObject: >= 0 and <= 1, OtherNerf: >= 0 and <= 1, OwnNerf: >= 0 and <= 1 }), string.Join(", ", report.Probe));
         // The other object is of another class (objects round-robin over classes).
         Assert.AreNotEqual(report.Probe[0].Object.Split('/')[0], report.Probe[1].Object.Split('/')[0]);
         Assert.ThrowsExactly<ArgumentException>(() => Training.DecoderGate.Run(new Training.DecoderGateOptions { Data = TestPaths.MiniDataset, Objects = 1 }));

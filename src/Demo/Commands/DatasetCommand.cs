@@ -15,6 +15,7 @@ static class DatasetCommand
         var recipe = new Option<string>("--recipe") { Description = "shapes13 (procedural) or obj (meshes from --meshes)", DefaultValueFactory = _ => "shapes13" };
         var meshes = new Option<string?>("--meshes") { Description = "for --recipe obj: folder of <class>/<object>.obj (y-up)" };
         var output = new Option<string>("--out", "-o") { Description = "dataset root", Required = true };
+        var extraTrain = new Option<int>("--extra-train") { Description = "training objects per class beyond --objects-per-class (shapes13): val and test stay those of the dataset without them" };
         var perClass = new Option<int>("--objects-per-class") { Description = "objects per class (split ≈ 30:2:10 train:val:test at 42)", DefaultValueFactory = _ => 42 };
         var split = new Option<string?>("--split") { Description = "explicit train,val,test objects per class (overrides --objects-per-class)" };
         var testArchs = new Option<string?>("--test-archs") { Description = "comma-separated architectures built for test objects only (default: the six unseen variants; 'none' for none)" };
@@ -32,7 +33,7 @@ static class DatasetCommand
         var classes = new Option<string?>("--classes") { Description = "comma-separated classes (default: all 13)" };
         var ownInit = new Option<bool>("--own-init") { Description = "give every NeRF its own initial weights (default: one shared init per architecture, as nf2vec)" };
         var device = CommonOptions.Device();
-        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, meshes, output, perClass, split, seed, shard, imageSize, views, steps, batch, minPsnr, pth, half, noGrids, archs, testArchs, classes, ownInit, device };
+        var build = new Command("build", "Build (or resume) a NeRF dataset") { recipe, meshes, output, perClass, extraTrain, split, seed, shard, imageSize, views, steps, batch, minPsnr, pth, half, noGrids, archs, testArchs, classes, ownInit, device };
         build.SetAction((p, cancel) =>
         {
             var shardParts = p.GetValue(shard)!.Split('/');
@@ -40,7 +41,7 @@ static class DatasetCommand
                 throw new ArgumentException($"--shard '{p.GetValue(shard)}' must be i/n");
             var options = new DatasetBuildOptions
             {
-                Recipe = p.GetValue(recipe)!, MeshFolder = p.GetValue(meshes), Root = p.GetValue(output)!, ObjectsPerClass = p.GetValue(perClass), Seed = p.GetValue(seed),
+                Recipe = p.GetValue(recipe)!, MeshFolder = p.GetValue(meshes), Root = p.GetValue(output)!, ObjectsPerClass = p.GetValue(perClass), ExtraTrainObjects = p.GetValue(extraTrain), Seed = p.GetValue(seed),
                 ShardIndex = si, ShardCount = sn, ImageSize = p.GetValue(imageSize), FitBatch = p.GetValue(batch), Device = p.GetValue(device),
                 Fit = new FieldFitOptions { Steps = p.GetValue(steps) }, MinPsnr = p.GetValue(minPsnr), WritePth = p.GetValue(pth),
                 Architectures = p.GetValue(archs)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),

@@ -44,6 +44,12 @@ public sealed record DatasetBuildOptions
     /// sampling stays per NeRF. False gives each NeRF its own init (datasets built before this option).
     /// </summary>
     public bool SharedInit { get; init; } = true;
+    /// <summary>
+    /// Training objects per class beyond <see cref="TotalObjectsPerClass"/> (procedural recipe only): indices from the
+    /// total on, all in the training split, so the validation and test objects stay those of the dataset without them.
+    /// A test of how held-out results grow with the number of training objects.
+    /// </summary>
+    public int ExtraTrainObjects { get; init; }
     /// <summary>Classes to build; null = all of the recipe's.</summary>
     public IReadOnlyList<string>? Classes { get; init; }
 
@@ -63,9 +69,11 @@ public sealed record DatasetBuildOptions
     public void Validate()
     {
         if (Recipe is not ("shapes13" or "obj")) throw new ArgumentException($"unknown recipe '{Recipe}' (shapes13, obj)");
+        if (ExtraTrainObjects > 0 && Recipe != "shapes13") throw new ArgumentException("--extra-train makes procedural objects; the obj recipe has only its meshes");
         if (Recipe == "obj" && (MeshFolder is null || !Directory.Exists(MeshFolder)))
             throw new ArgumentException($"recipe 'obj' needs --meshes <folder with <class>/<object>.obj>{(MeshFolder is null ? "" : $"; '{MeshFolder}' does not exist")}");
         if (ObjectsPerClass < 1) throw new ArgumentException("--objects-per-class must be at least 1");
+        if (ExtraTrainObjects < 0) throw new ArgumentException("--extra-train must be 0 or more");
         if (ShardCount < 1 || ShardIndex < 0 || ShardIndex >= ShardCount) throw new ArgumentException($"--shard {ShardIndex}/{ShardCount} is not i/n with 0 <= i < n");
         if (ImageSize is < 8 or > 1024) throw new ArgumentException("--image-size must be in 8..1024");
         if (Views is < 1 or > 360) throw new ArgumentException("--views must be in 1..360");

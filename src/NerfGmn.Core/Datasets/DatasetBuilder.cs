@@ -55,6 +55,12 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
                 string split = k < test ? "test" : k < test + val ? "val" : "train";
                 result.Add(new ObjectEntry(c, meshes?[index] ?? $"obj_{index:000}", index, split));
             }
+            // After the shuffled ones, so that the other objects keep their splits.
+            for (int k = 0; k < Options.ExtraTrainObjects; k++)
+            {
+                int index = Options.TotalObjectsPerClass + k;
+                result.Add(new ObjectEntry(c, $"obj_{index:000}", index, "train"));
+            }
         }
         return result.OrderBy(o => ClassOrder(o.Class)).ThenBy(o => o.Index).ToList();
     }
@@ -295,6 +301,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
             recipe = Options.Recipe,
             seed = Options.Seed,
             objects_per_class = Options.TotalObjectsPerClass,
+            extra_train_objects_per_class = Options.ExtraTrainObjects,
             split = new { train = Options.SplitCounts().Train, val = Options.SplitCounts().Val, test = Options.SplitCounts().Test },
             image_size = Options.ImageSize,
             views = Options.Views,

@@ -48,7 +48,8 @@ public sealed record DecoderGateReport(IReadOnlyList<DecoderGatePoint> Curve, IR
     public double MedianAucOtherNerf => DecoderProbe.Median(Probe.Select(r => r.OccupancyAucOtherNerf));
     /// <summary>The three medians on visible density only (<see cref="DecoderProbeRow.VisibleAuc"/>).</summary>
     public VisibleAuc MedianVisibleAuc => new(DecoderProbe.Median(Probe.Select(r => r.VisibleAuc?.Own ?? double.NaN)),
-        DecoderProbe.Median(Probe.Select(r => r.VisibleAuc?.OtherObject ?? double.NaN)), DecoderProbe.Median(Probe.Select(r => r.VisibleAuc?.OtherNerf ?? double.NaN)));
+        DecoderProbe.Median(Probe.Select(r => r.VisibleAuc?.OtherObject ?? double.NaN)), DecoderProbe.Median(Probe.Select(r => r.VisibleAuc?.OtherNerf ?? double.NaN)),
+        DecoderProbe.Median(Probe.Select(r => r.VisibleAuc?.OwnNerf ?? double.NaN)));
 }
 
 /// <summary>

@@ -26,7 +26,9 @@ public sealed record DecoderProbeRow(string Object, string Arch, double SigmaOcc
     VisibleAuc? VisibleAuc = null);
 
 /// <summary>Occupancy AUCs on visible density only (<see cref="DecoderProbeRow.VisibleAuc"/>).</summary>
-public sealed record VisibleAuc(double Own, double OtherObject, double OtherNerf);
+/// <param name="OwnNerf">The NeRF's own σ on its own cells: what a perfect decoder scores with the object's own embedding
+/// (below 1 on visible density: the grid is dilated by a cell, so occupied cells include empty space at the surface).</param>
+public sealed record VisibleAuc(double Own, double OtherObject, double OtherNerf, double OwnNerf = double.NaN);
 
 /// <summary>
 /// Does a rendering run's decoder reproduce its inputs' geometry? Queries the run's last decoder, given each NeRF's
@@ -142,10 +144,11 @@ public static class DecoderProbe
         (double, double) none = (double.NaN, double.NaN);
         var otherAuc = otherEmbedding is null ? none : Query(otherEmbedding) is var q ? AucOf(q.SigmaOccupied, q.SigmaEmpty) : none;
         var oracleAuc = otherNerf is null ? none : AucOf(otherNerf.forward(occupied.squeeze(0)).Sigma, otherNerf.forward(empty.squeeze(0)).Sigma);
+        var nerfAuc = AucOf(nerf.forward(occupied.squeeze(0)).Sigma, nerf.forward(empty.squeeze(0)).Sigma);
         return new DecoderProbeRow(obj, arch,
             own.SigmaOccupied.mean().item<float>(), own.SigmaEmpty.mean().item<float>(), nerf.forward(occupied.squeeze(0)).Sigma.mean().item<float>(),
             ownAuc.Plain, otherAuc.Item1, own.Rgb.reshape(-1, 3).std(0).mean().item<float>(), oracleAuc.Item1,
-            VisibleAuc: new VisibleAuc(ownAuc.Visible, otherAuc.Item2, oracleAuc.Item2));
+            VisibleAuc: new VisibleAuc(ownAuc.Visible, otherAuc.Item2, oracleAuc.Item2, nerfAuc.Visible));
     }
 
     /// <summary>The least σ a render can see: σ·Δ of the field objective's transparent opacity (0.01) at the renderer's step.</summary>

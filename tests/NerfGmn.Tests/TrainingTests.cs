@@ -360,9 +360,11 @@ public class TrainingTests
             Assert.IsTrue(t.ToFloats().Zip(b[name].ToFloats()).All(p => Math.Abs(p.First - p.Second) < 1e-5), $"decoder {name} differs");
 
         using var other = TestPaths.NewTempDir();
-        var wider = TinyField(other.Path) with { InitFrom = first.Path, Encoder = TinyField(other.Path).Encoder with { HiddenDim = 24 } };
+        string refused = Path.Combine(other.Path, "run");
+        var wider = TinyField(refused) with { InitFrom = first.Path, Encoder = TinyField(refused).Encoder with { HiddenDim = 24 } };
         StringAssert.Contains(Assert.ThrowsExactly<NerfFormatException>(() => new EncoderTrainer(wider).Train()).Message, "warm start");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new EncoderTrainer(TinyField(other.Path) with { InitDecoder = "d.safetensors" }).Train()).Message, "--init-from");
+        Assert.IsFalse(Directory.Exists(refused), "a refused warm start leaves no run folder");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new EncoderTrainer(TinyField(refused) with { InitDecoder = "d.safetensors" }).Train()).Message, "--init-from");
     }
 
     /// <summary>

@@ -79,8 +79,6 @@ public sealed class EncoderTrainer(TrainingOptions options)
         if (Options.InitDecoder is not null && Options.InitFrom is null) throw new ArgumentException("a warm start's decoder needs the run whose encoder starts with it (--init-from)");
         foreach (var f in new[] { initEncoder, rendering ? initDecoder : null })
             if (f is not null && !File.Exists(f)) throw new FileNotFoundException($"warm start: {f} not found", f);
-        // Created only once the data and settings are known to be usable: a refused run leaves no folder behind.
-        Directory.CreateDirectory(Options.Output);
 
         manual_seed(Options.Seed);
         using var encoder = new GraphMetaNetwork(Options.Encoder);
@@ -144,6 +142,8 @@ public sealed class EncoderTrainer(TrainingOptions options)
             if (File.Exists(RecallPath)) File.Delete(RecallPath);
             if (initEncoder is not null) WarmStart(encoder, initEncoder, rendering ? decoder : null, initDecoder!);
         }
+        // Created only once the data, settings and any warm start are known to be usable: a refused run leaves no folder behind.
+        Directory.CreateDirectory(Options.Output);
         _graphOptions = encoder.GraphOptions(Options.Layout);
         _anchors = Options.AnchorPerArchitecture ? ArchitectureAnchors.From(train, _graphOptions) : null;
         if (!File.Exists(LogPath)) File.WriteAllText(LogPath, "epoch,batch,step,lr,beta1,loss,val_loss,seconds,val_pair_r1\n");

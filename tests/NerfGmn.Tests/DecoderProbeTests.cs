@@ -28,8 +28,9 @@ public sealed class DecoderProbeTests
         Assert.AreEqual(4.22, v, 0.01, "0.01 opacity per renderer step of 1.4·√3/1024");
         float[] occupied = [0.1f * v, 2 * v], empty = [0.2f * v, 0.3f * v];
         Assert.AreEqual(0.5, DecoderProbe.Auc(occupied, empty));
-        CollectionAssert.AreEqual(new[] { 0f, 2 * v }, DecoderProbe.VisibleOnly(occupied));
-        Assert.AreEqual(0.75, DecoderProbe.Auc(DecoderProbe.VisibleOnly(occupied), DecoderProbe.VisibleOnly(empty)));
+        static float[] Visible(float[] s) => DecoderProbe.VisibleOnly(TorchSharp.torch.tensor(s)).data<float>().ToArray();
+        CollectionAssert.AreEqual(new[] { 0f, 2 * v }, Visible(occupied));
+        Assert.AreEqual(0.75, DecoderProbe.Auc(Visible(occupied), Visible(empty)));
     }
 
     /// <summary>The decoder gate runs the auto-decoder end to end: a PSNR curve on fixed draws and a probe per object.</summary>

@@ -2,6 +2,7 @@ using NerfGmn.Decoder;
 using NerfGmn.Encoder;
 using NerfGmn.Rendering;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Training;
 
@@ -136,8 +137,7 @@ public static class DecoderProbe
         static float[] Values(Tensor sigma) => sigma.cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
         static (double Plain, double Visible) AucOf(Tensor sigmaOccupied, Tensor sigmaEmpty)
         {
-            var (pos, neg) = (Values(sigmaOccupied), Values(sigmaEmpty));
-            return (Auc(pos, neg), Auc(VisibleOnly(pos), VisibleOnly(neg)));
+            return (Auc(Values(sigmaOccupied), Values(sigmaEmpty)), Auc(Values(VisibleOnly(sigmaOccupied)), Values(VisibleOnly(sigmaEmpty))));
         }
         var own = Query(embedding);
         var ownAuc = AucOf(own.SigmaOccupied, own.SigmaEmpty);
@@ -155,7 +155,7 @@ public static class DecoderProbe
     public static readonly float VisibleSigma = (float)(FieldLossOptions.Cpu.TransparentOpacity / new Rendering.RenderOptions().StepSize);
 
     /// <summary>Densities with every σ below <see cref="VisibleSigma"/> set to 0, so that invisible ones tie in an AUC.</summary>
-    public static float[] VisibleOnly(float[] sigma) => sigma.Select(x => x < VisibleSigma ? 0f : x).ToArray();
+    public static Tensor VisibleOnly(Tensor sigma) => sigma.masked_fill(sigma.lt(S(VisibleSigma)), S(0f));
 
     /// <summary>The median of the values that are not NaN (NaN if there are none).</summary>
     public static double Median(IEnumerable<double> values)

@@ -61,14 +61,11 @@ public static class DecoderInversion
         string last = Path.Combine(o.Run, "last");
         var (encoder, _) = EncoderCheckpoint.Load(Path.Combine(last, "encoder.safetensors"));
         using var encoderOwner = encoder;
-        string decoderPath = o.Decoder ?? Path.Combine(last, "decoder.safetensors");
-        using var decoder = new ImplicitDecoder(ImplicitDecoder.OptionsOf(decoderPath, run.Decoder with { EmbeddingDim = run.Encoder.OutputDim }));
-        decoder.Load(decoderPath);
-        decoder.eval();
+        using var decoder = DecoderProbe.DecoderOf(o.Run, run, o.Decoder);
         foreach (var p in decoder.parameters()) p.requires_grad = false;
 
         var data = new TrainingData(run.Data, o.Split, exclude: o.Split == "train" ? run.Exclude : null);
-        var anchors = run.AnchorPerArchitecture ? ArchitectureAnchors.From(new TrainingData(run.Data, "train", exclude: run.Exclude), encoder.GraphOptions(run.Layout)) : null;
+        var anchors = DecoderProbe.AnchorsOf(run, encoder);
         var nerfs = DecoderFit.Nerfs(data, o.Objects, anchors);
         if (nerfs.Count == 0) throw new NerfFormatException(run.Data, $"no NeRFs in split '{o.Split}'");
         var field = run.Field with { PointsPerNerf = o.PointsPerNerf };

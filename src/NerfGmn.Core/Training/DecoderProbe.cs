@@ -51,12 +51,8 @@ public static class DecoderProbe
         string last = Path.Combine(runDir, "last");
         var (encoder, _) = EncoderCheckpoint.Load(Path.Combine(last, "encoder.safetensors"));
         using var encoderOwner = encoder;
-        decoderPath ??= Path.Combine(last, "decoder.safetensors");
-        using var decoder = new ImplicitDecoder(ImplicitDecoder.OptionsOf(decoderPath, options.Decoder with { EmbeddingDim = options.Encoder.OutputDim }));
-        decoder.Load(decoderPath);
-        decoder.eval();
-        // The anchors the decoder was trained with: the run's own training split, whatever dataset is probed.
-        var anchors = options.AnchorPerArchitecture ? ArchitectureAnchors.From(new TrainingData(options.Data, "train", exclude: options.Exclude), encoder.GraphOptions(options.Layout)) : null;
+        using var decoder = DecoderOf(runDir, options, decoderPath);
+        var anchors = AnchorsOf(options, encoder);
         var probed = new TrainingData(data, split);
         if (probed.Objects.Count == 0) throw new NerfFormatException(data, $"no NeRFs in split '{split}'");
         // One object per class before a second of any class, so that "another object" is usually another class.
@@ -108,6 +104,20 @@ public static class DecoderProbe
         }
         return rows;
     }
+
+    /// <summary>A run's decoder in eval mode: <paramref name="decoderPath"/> (a fit's, any width) or the run's last one.</summary>
+    internal static ImplicitDecoder DecoderOf(string runDir, TrainingOptions options, string? decoderPath)
+    {
+        decoderPath ??= Path.Combine(runDir, "last", "decoder.safetensors");
+        var decoder = new ImplicitDecoder(ImplicitDecoder.OptionsOf(decoderPath, options.Decoder with { EmbeddingDim = options.Encoder.OutputDim }));
+        decoder.Load(decoderPath);
+        decoder.eval();
+        return decoder;
+    }
+
+    /// <summary>The anchors a run's decoder was trained with (its own training split, whatever dataset is read), or null.</summary>
+    internal static ArchitectureAnchors? AnchorsOf(TrainingOptions options, GraphMetaNetwork encoder) =>
+        options.AnchorPerArchitecture ? ArchitectureAnchors.From(new TrainingData(options.Data, "train", exclude: options.Exclude), encoder.GraphOptions(options.Layout)) : null;
 
     /// <summary>
     /// One NeRF: the decoder given <paramref name="embedding"/> [1, E] (and <paramref name="otherEmbedding"/>, another

@@ -115,14 +115,17 @@ public class TrainingTests
         CollectionAssert.AreEqual(reported.ToArray(), recall);
         Assert.IsTrue(recall.Length == 3 && recall.All(r => r is >= 0 and <= 1), string.Join(", ", recall));
 
+        // The interrupted run keeps its graphs on disk and its resumption reads them back: the same run as in memory.
         using var resumed = TestPaths.NewTempDir();
+        using var graphs = TestPaths.NewTempDir();
         using var cts = new CancellationTokenSource();
         Assert.ThrowsExactly<OperationCanceledException>(() =>
-            new EncoderTrainer(Tiny(resumed.Path)).Train(p => { if (p.GlobalStep == 2 && !double.IsNaN(p.Loss)) cts.Cancel(); }, cts.Token));
+            new EncoderTrainer(Tiny(resumed.Path) with { GraphCache = graphs.Path }).Train(p => { if (p.GlobalStep == 2 && !double.IsNaN(p.Loss)) cts.Cancel(); }, cts.Token));
+        Assert.IsTrue(Directory.EnumerateFiles(graphs.Path, "*.safetensors", SearchOption.AllDirectories).Any(), "graph files in the cache folder");
         // Other settings would not continue the same run.
         var changed = Assert.ThrowsExactly<ArgumentException>(() => new EncoderTrainer(Tiny(resumed.Path) with { MaxLearningRate = 0.5 }).Train());
         StringAssert.Contains(changed.Message, "MaxLearningRate");
-        var again = new EncoderTrainer(Tiny(resumed.Path)).Train();
+        var again = new EncoderTrainer(Tiny(resumed.Path) with { GraphCache = graphs.Path }).Train();
         Assert.AreEqual(done.GlobalStep, again.GlobalStep);
         Assert.AreEqual(done.TPrime, again.TPrime, 1e-6f);
 

@@ -39,8 +39,9 @@ static class TrainCommand
         layout.AcceptOnlyFromAmong("reference", "clean");
         var initFrom = new Option<string?>("--init-from") { Description = "warm start: begin with this finished run's last encoder and decoder (fresh schedule and optimiser; not in the paper)" };
         var initDecoder = new Option<string?>("--init-decoder") { Description = "warm start's decoder instead of the run's last one, e.g. fit-decoder's decoder.safetensors" };
+        var graphCache = new Option<string?>("--graph-cache") { Description = "keep the run's parameter graphs as files in this folder instead of in memory (for training splits whose graphs do not fit; reused by --resume and by runs with the same graph options)" };
         var device = CommonOptions.Device();
-        var cmd = new Command("train", "Train the GMN encoder") { device, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing, initFrom, initDecoder };
+        var cmd = new Command("train", "Train the GMN encoder") { device, graphCache, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing, initFrom, initDecoder };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -53,7 +54,7 @@ static class TrainCommand
             options = options with
             {
                 Device = p.GetValue(device), Seed = p.GetValue(seed), Overfit = p.GetValue(overfit), PairsPerBatch = p.GetValue(pairs) ?? options.PairsPerBatch, Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
-                InitFrom = p.GetValue(initFrom), InitDecoder = p.GetValue(initDecoder),
+                InitFrom = p.GetValue(initFrom), InitDecoder = p.GetValue(initDecoder), GraphCache = p.GetValue(graphCache),
                 Layout = p.GetValue(layout) is { } l ? Enum.Parse<NerfGmn.Graphs.TriplanePositionLayout>(l, ignoreCase: true) : options.Layout,
                 MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, SigLipRateFactor = p.GetValue(siglipRate) ?? options.SigLipRateFactor, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, AnchorPerArchitecture = p.GetValue(anchor) || options.AnchorPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
                 Encoder = options.Encoder with

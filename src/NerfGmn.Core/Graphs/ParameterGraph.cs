@@ -74,14 +74,27 @@ public sealed class ParameterGraph
 
     public const string XName = "x", EdgeIndexName = "edge_index", EdgeAttrName = "edge_attr";
 
-    /// <summary>Writes <c>x</c> (I64), <c>edge_index</c> (I64) and <c>edge_attr</c> (F32) as safetensors.</summary>
-    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
-        SafeTensorsFile.Write(path, new Dictionary<string, SafeTensor>
+    public const string NodeProbesName = "node_probes", ProbeNodesName = "probe_nodes";
+
+    /// <summary>
+    /// Writes <c>x</c> (I64), <c>edge_index</c> (I64) and <c>edge_attr</c> (F32) as safetensors, and a graph's probe
+    /// features as <c>node_probes</c> [M, K] (F32) with <c>probe_nodes</c> [M] (I64) when it has them.
+    /// </summary>
+    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var tensors = new Dictionary<string, SafeTensor>
         {
             [XName] = SafeTensor.FromLongs(X, NodeCount, NodeFeatures),
             [EdgeIndexName] = SafeTensor.FromLongs(EdgeIndex, 2, EdgeCount),
             [EdgeAttrName] = SafeTensor.FromFloats(EdgeAttr, EdgeCount, EdgeFeatures),
-        }, metadata);
+        };
+        if (NodeProbes is not null)
+        {
+            tensors[NodeProbesName] = SafeTensor.FromFloats(NodeProbes, ProbeNodes!.Length, ProbeCount);
+            tensors[ProbeNodesName] = SafeTensor.FromLongs(ProbeNodes.Select(n => (long)n).ToArray(), ProbeNodes.Length);
+        }
+        SafeTensorsFile.Write(path, tensors, metadata);
+    }
 
     public static ParameterGraph Load(string path)
     {
@@ -94,7 +107,19 @@ public sealed class ParameterGraph
         if (x.Shape[1] != NodeFeatures || ei.Shape[0] != 2 || ea.Shape[1] != EdgeFeatures || ea.Shape[0] != ei.Shape[1])
             throw new NerfFormatException(path, $"graph tensors have shapes x [{string.Join(", ", x.Shape)}], edge_index [{string.Join(", ", ei.Shape)}], edge_attr [{string.Join(", ", ea.Shape)}]; expected [N, 3], [2, E], [E, 6]");
         ParameterGraph graph;
-        try { graph = new ParameterGraph(x.ToLongs(), ei.ToLongs(), ea.ToFloats()); }
+        float[]? probes = null; int[]? probeNodes = null; int probeCount = 0;
+        if (t.ContainsKey(NodeProbesName) || t.ContainsKey(ProbeNodesName))
+        {
+            var np = Get(NodeProbesName, 2);
+            var pn = Get(ProbeNodesName, 1);
+            if (np.Shape[0] != pn.Shape[0])
+                throw new NerfFormatException(path, $"node_probes has {np.Shape[0]} rows, probe_nodes {pn.Shape[0]} nodes");
+            probes = np.ToFloats();
+            probeNodes = pn.ToLongs().Select(n => n is >= 0 and <= int.MaxValue ? (int)n
+                : throw new NerfFormatException(path, $"probe node {n} is not a node id")).ToArray();
+            probeCount = (int)np.Shape[1];
+        }
+        try { graph = new ParameterGraph(x.ToLongs(), ei.ToLongs(), ea.ToFloats(), probes, probeCount, probeNodes); }
         catch (Exception e) when (e is InvalidDataException or ArgumentException)
         {
             throw new NerfFormatException(path, $"graph tensors of the wrong type ({e.Message}); expected x and edge_index integer, edge_attr floating point", e);

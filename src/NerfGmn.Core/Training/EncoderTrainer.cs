@@ -145,6 +145,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         // Created only once the data, settings and any warm start are known to be usable: a refused run leaves no folder behind.
         Directory.CreateDirectory(Options.Output);
         _graphOptions = encoder.GraphOptions(Options.Layout);
+        _graphs = new ParameterGraphCache(Options.GraphCache, _graphOptions);
         _anchors = Options.AnchorPerArchitecture ? ArchitectureAnchors.From(train, _graphOptions) : null;
         if (!File.Exists(LogPath)) File.WriteAllText(LogPath, "epoch,batch,step,lr,beta1,loss,val_loss,seconds,val_pair_r1\n");
 
@@ -303,18 +304,14 @@ public sealed class EncoderTrainer(TrainingOptions options)
     ArchitectureCentering? _centering;
     ArchitectureAnchors? _anchors;
     ParameterGraphOptions _graphOptions = ParameterGraphOptions.Default;
-    readonly Dictionary<string, ParameterGraph> _graphs = new(StringComparer.Ordinal);
+    ParameterGraphCache? _graphs;
 
     /// <summary>
-    /// An object's graph as the encoder reads it, built once per run: reading, building and probing a NeRF costs more
-    /// than a cheap training step (a full-split cache holds ~1,100 graphs, about 3 GB).
+    /// An object's graph as the encoder reads it, built once per run (<see cref="TrainingOptions.GraphCache"/>: in memory,
+    /// or on disk when a run's graphs would not fit).
     /// </summary>
-    ParameterGraph Graph(TrainingData data, string obj, string arch)
-    {
-        string key = $"{arch}/{obj}@{data.Root}";
-        if (!_graphs.TryGetValue(key, out var g)) _graphs[key] = g = data.Graph(obj, arch, _graphOptions);
-        return g;
-    }
+    ParameterGraph Graph(TrainingData data, string obj, string arch) =>
+        _graphs!.GetOrBuild($"{arch}/{obj}@{data.Root}", data.Objects[obj][arch], () => data.Graph(obj, arch, _graphOptions));
 
     readonly Dictionary<string, FieldTarget> _fieldTargets = new(StringComparer.Ordinal);
 

@@ -80,6 +80,13 @@ public sealed record TrainingOptions
     public string? InitFrom { get; init; }
     /// <summary>The decoder a warm start begins with (e.g. fit-decoder's <c>decoder.safetensors</c>); null: <see cref="InitFrom"/>'s last one.</summary>
     public string? InitDecoder { get; init; }
+    /// <summary>
+    /// A folder for the run's parameter graphs (<see cref="Graphs.ParameterGraphCache"/>); null: kept in memory. An L_F run
+    /// on a doubled training split holds 15 GB in memory, most of it graphs; on disk they cost a file read per NeRF per step.
+    /// Where graphs are kept does not change the run, so it is not saved with its settings and a resume may choose anew.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? GraphCache { get; init; }
     public Decoder.ImplicitDecoderOptions Decoder { get; init; } = CpuDecoder;
     public RenderingLossOptions Rendering { get; init; } = RenderingLossOptions.Cpu;
     /// <summary>The field objective's sizes (<c>l_field</c>, <c>l_field_con</c>); validation still renders.</summary>

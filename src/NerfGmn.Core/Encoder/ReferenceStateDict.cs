@@ -83,7 +83,9 @@ public static partial class ReferenceStateDict
                 throw new NerfFormatException(source, $"'{refName}' has shape [{string.Join(", ", value.shape)}], the encoder expects [{string.Join(", ", target.shape)}]");
             if (!is_floating_point(value))
                 throw new NerfFormatException(source, $"'{refName}' has dtype {value.dtype}, expected floating point");
-            target.copy_(value.to(target.dtype));
+            var converted = value.to(target.dtype);
+            target.copy_(converted);
+            GC.KeepAlive(converted);   // referenced until the native copy has read it (an unreferenced temporary can be finalised mid-call)
         }
     }
 

@@ -22,8 +22,15 @@ public sealed class TcnnMlp : nn.Module<Tensor, Tensor>
             var lin = nn.Linear(w.In, w.Out, hasBias: w.Bias is not null);
             using (no_grad())
             {
-                lin.weight!.copy_(tensor(w.Weight, [w.Out, w.In]));
-                if (w.Bias is not null) lin.bias!.copy_(tensor(w.Bias));
+                // The sources stay referenced until their copy has run: an unreferenced temporary outside a dispose
+                // scope can be finalised while the native copy still reads it (as ScalarArgs explains for Scalars).
+                using var weight = tensor(w.Weight, [w.Out, w.In]);
+                lin.weight!.copy_(weight);
+                if (w.Bias is not null)
+                {
+                    using var bias = tensor(w.Bias);
+                    lin.bias!.copy_(bias);
+                }
             }
             layers.Add(lin);
         }

@@ -46,6 +46,20 @@ public sealed class ParameterGraphCacheTests
     static string Write(ParameterGraph g, string path) { g.Save(path); return path; }
 
     [TestMethod]
+    public void ProbeRowsOfNodesOutOfOrderAreRefusedAsProbeFeatures()
+    {
+        var graph = ParameterGraphBuilder.Build(IO.NerfWeightsFile.Read(Weights), WithProbes(4));
+        using var dir = new TempDir();
+        string path = dir.File("g.safetensors");
+        var t = IO.SafeTensorsFile.Read(Write(graph, path)).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+        t[ParameterGraph.ProbeNodesName] = IO.SafeTensor.FromLongs(graph.ProbeNodes!.Reverse().Select(n => (long)n).ToArray(), graph.ProbeNodes!.Length);
+        IO.SafeTensorsFile.Write(path, t);
+        var e = Assert.ThrowsExactly<NerfFormatException>(() => ParameterGraph.Load(path));
+        StringAssert.Contains(e.Message, "probe features that do not fit the graph");
+        StringAssert.Contains(e.Message, "ascending");
+    }
+
+    [TestMethod]
     public void AGraphIsBuiltOncePerNerfAndOptionsAndRebuiltWhenItsNerfChanges()
     {
         using var dir = new TempDir();

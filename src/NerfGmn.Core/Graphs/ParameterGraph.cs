@@ -107,22 +107,24 @@ public sealed class ParameterGraph
         if (x.Shape[1] != NodeFeatures || ei.Shape[0] != 2 || ea.Shape[1] != EdgeFeatures || ea.Shape[0] != ei.Shape[1])
             throw new NerfFormatException(path, $"graph tensors have shapes x [{string.Join(", ", x.Shape)}], edge_index [{string.Join(", ", ei.Shape)}], edge_attr [{string.Join(", ", ea.Shape)}]; expected [N, 3], [2, E], [E, 6]");
         ParameterGraph graph;
-        float[]? probes = null; int[]? probeNodes = null; int probeCount = 0;
-        if (t.ContainsKey(NodeProbesName) || t.ContainsKey(ProbeNodesName))
+        bool hasProbes = t.ContainsKey(NodeProbesName) || t.ContainsKey(ProbeNodesName);
+        var np = hasProbes ? Get(NodeProbesName, 2) : null;
+        var pn = hasProbes ? Get(ProbeNodesName, 1) : null;
+        if (hasProbes && np!.Shape[0] != pn!.Shape[0])
+            throw new NerfFormatException(path, $"node_probes has {np.Shape[0]} rows, probe_nodes {pn.Shape[0]} nodes");
+        try
         {
-            var np = Get(NodeProbesName, 2);
-            var pn = Get(ProbeNodesName, 1);
-            if (np.Shape[0] != pn.Shape[0])
-                throw new NerfFormatException(path, $"node_probes has {np.Shape[0]} rows, probe_nodes {pn.Shape[0]} nodes");
-            probes = np.ToFloats();
-            probeNodes = pn.ToLongs().Select(n => n is >= 0 and <= int.MaxValue ? (int)n
+            var probeNodes = pn?.ToLongs().Select(n => n is >= 0 and <= int.MaxValue ? (int)n
                 : throw new NerfFormatException(path, $"probe node {n} is not a node id")).ToArray();
-            probeCount = (int)np.Shape[1];
+            graph = new ParameterGraph(x.ToLongs(), ei.ToLongs(), ea.ToFloats(), np?.ToFloats(), hasProbes ? (int)np!.Shape[1] : 0, probeNodes);
         }
-        try { graph = new ParameterGraph(x.ToLongs(), ei.ToLongs(), ea.ToFloats(), probes, probeCount, probeNodes); }
+        catch (ArgumentException e) when (hasProbes && e.ParamName is "nodeProbes" or "probeNodes")
+        {
+            throw new NerfFormatException(path, $"probe features that do not fit the graph: {e.Message}", e);
+        }
         catch (Exception e) when (e is InvalidDataException or ArgumentException)
         {
-            throw new NerfFormatException(path, $"graph tensors of the wrong type ({e.Message}); expected x and edge_index integer, edge_attr floating point", e);
+            throw new NerfFormatException(path, $"graph tensors of the wrong type ({e.Message}); expected x, edge_index and probe_nodes integer, edge_attr and node_probes floating point", e);
         }
         graph.Validate(path);
         return graph;

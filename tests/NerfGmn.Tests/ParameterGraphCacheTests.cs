@@ -30,31 +30,31 @@ public sealed class ParameterGraphCacheTests
         AssertSameGraph(graph, ParameterGraph.Load(path));
     }
 
-    [TestMethod]
-    public void ProbeFeaturesWithoutTheirNodesAreRefusedByName()
+    /// <summary>Loads a probed graph's file after <paramref name="edit"/> has changed its tensors; returns the refusal.</summary>
+    static NerfFormatException RefusalOfEdited(Action<ParameterGraph, Dictionary<string, IO.SafeTensor>> edit)
     {
         var graph = ParameterGraphBuilder.Build(IO.NerfWeightsFile.Read(Weights), WithProbes(4));
         using var dir = new TempDir();
         string path = dir.File("g.safetensors");
-        var t = IO.SafeTensorsFile.Read(Write(graph, path)).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
-        t.Remove(ParameterGraph.ProbeNodesName);
+        graph.Save(path);
+        var t = IO.SafeTensorsFile.Read(path).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+        edit(graph, t);
         IO.SafeTensorsFile.Write(path, t);
-        var e = Assert.ThrowsExactly<NerfFormatException>(() => ParameterGraph.Load(path));
-        StringAssert.Contains(e.Message, "probe_nodes");
+        return Assert.ThrowsExactly<NerfFormatException>(() => ParameterGraph.Load(path));
     }
 
-    static string Write(ParameterGraph g, string path) { g.Save(path); return path; }
+    [TestMethod]
+    public void ProbeFeaturesWithoutTheirNodesAreRefusedByName()
+    {
+        var e = RefusalOfEdited((_, t) => t.Remove(ParameterGraph.ProbeNodesName));
+        StringAssert.Contains(e.Message, "probe_nodes");
+    }
 
     [TestMethod]
     public void ProbeRowsOfNodesOutOfOrderAreRefusedAsProbeFeatures()
     {
-        var graph = ParameterGraphBuilder.Build(IO.NerfWeightsFile.Read(Weights), WithProbes(4));
-        using var dir = new TempDir();
-        string path = dir.File("g.safetensors");
-        var t = IO.SafeTensorsFile.Read(Write(graph, path)).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
-        t[ParameterGraph.ProbeNodesName] = IO.SafeTensor.FromLongs(graph.ProbeNodes!.Reverse().Select(n => (long)n).ToArray(), graph.ProbeNodes!.Length);
-        IO.SafeTensorsFile.Write(path, t);
-        var e = Assert.ThrowsExactly<NerfFormatException>(() => ParameterGraph.Load(path));
+        var e = RefusalOfEdited((g, t) => t[ParameterGraph.ProbeNodesName] =
+            IO.SafeTensor.FromLongs(g.ProbeNodes!.Reverse().Select(n => (long)n).ToArray(), g.ProbeNodes!.Length));
         StringAssert.Contains(e.Message, "probe features that do not fit the graph");
         StringAssert.Contains(e.Message, "ascending");
     }

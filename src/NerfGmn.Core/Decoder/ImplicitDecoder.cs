@@ -127,9 +127,7 @@ public sealed class ImplicitDecoder : nn.Module<(Tensor Embedding, Tensor Points
                 throw new NerfFormatException(source, $"decoder state dict has no '{refName}'");
             if (!value.shape.SequenceEqual(target.shape))
                 throw new NerfFormatException(source, $"'{refName}' has shape [{string.Join(", ", value.shape)}], the decoder expects [{string.Join(", ", target.shape)}]");
-            var converted = value.to(target.dtype);
-            target.copy_(converted);
-            GC.KeepAlive(converted);   // referenced until the native copy has read it (an unreferenced temporary can be finalised mid-call)
+            target.CopyConverted(value);
             used.Add(refName);
         }
         var unexpected = reference.Keys.Where(k => !used.Contains(k)).ToList();

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using NerfGmn.IO;
 using TorchSharp;
 using static TorchSharp.torch;
+using static NerfGmn.Runtime.ScalarArgs;
 
 namespace NerfGmn.Encoder;
 
@@ -83,9 +84,7 @@ public static partial class ReferenceStateDict
                 throw new NerfFormatException(source, $"'{refName}' has shape [{string.Join(", ", value.shape)}], the encoder expects [{string.Join(", ", target.shape)}]");
             if (!is_floating_point(value))
                 throw new NerfFormatException(source, $"'{refName}' has dtype {value.dtype}, expected floating point");
-            var converted = value.to(target.dtype);
-            target.copy_(converted);
-            GC.KeepAlive(converted);   // referenced until the native copy has read it (an unreferenced temporary can be finalised mid-call)
+            target.CopyConverted(value);
         }
     }
 

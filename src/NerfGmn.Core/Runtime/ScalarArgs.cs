@@ -45,6 +45,16 @@ public static class ScalarArgs
     public static torch.Tensor AddInPlace(this torch.Tensor a, Scalar b) => a.add_(b, One);
     public static torch.Tensor SubInPlace(this torch.Tensor a, torch.Tensor b) => a.sub_(b);
     public static torch.Tensor SubInPlace(this torch.Tensor a, Scalar b) => a.sub_(b);
+    /// <summary>
+    /// <paramref name="target"/> ← <paramref name="value"/> in <paramref name="target"/>'s dtype. The converted temporary
+    /// stays referenced until the native copy has read it (the hazard above, for a Tensor argument).
+    /// </summary>
+    public static void CopyConverted(this torch.Tensor target, torch.Tensor value)
+    {
+        var converted = value.to(target.dtype);
+        target.copy_(converted);
+        GC.KeepAlive(converted);
+    }
     /// <summary>a² element-wise: TorchSharp's <c>square()</c> is <c>pow(2)</c> with a temporary Scalar 2 (rule NGT004).</summary>
     public static torch.Tensor Squared(this torch.Tensor a) => a.pow(Two);
 

@@ -214,9 +214,16 @@ public class TrainingTests
         using var cts = new CancellationTokenSource();
         Assert.ThrowsExactly<OperationCanceledException>(() =>
             new EncoderTrainer(Options(resumed.Path)).Train(p => { if (p.GlobalStep == 1 && !double.IsNaN(p.Loss)) cts.Cancel(); }, cts.Token));
+        // A log from before the last column was added is resumed under the current header.
+        string log = Path.Combine(resumed.Path, "log.csv");
+        var before = File.ReadAllLines(log);
+        File.WriteAllLines(log, before.Skip(1).Prepend("epoch,batch,step,lr,beta1,loss,val_loss,seconds,val_pair_r1"));
         var again = new EncoderTrainer(Options(resumed.Path)).Train();
         Assert.AreEqual(done.GlobalStep, again.GlobalStep);
         AssertSameEncoder(full.Path, resumed.Path, objective, rtol: 1e-4, atol: 1e-5);
+        var after = File.ReadAllLines(log);
+        Assert.AreEqual(EncoderTrainer.LogHeader, after[0]);
+        CollectionAssert.AreEqual(before.Skip(1).ToArray(), after.Skip(1).Take(before.Length - 1).ToArray(), "the old rows are kept as they were");
     }
 
     [TestMethod]
@@ -236,6 +243,15 @@ public class TrainingTests
         Assert.AreEqual(options.Decoder with { SceneBox = saved.Decoder.SceneBox }, saved.Decoder);
         CollectionAssert.AreEqual(options.Decoder.SceneBox, saved.Decoder.SceneBox);
         CollectionAssert.AreEquivalent(options.Exclude.ToArray(), saved.Exclude.ToArray());
+
+        // Validation also logs the render target's measure, and it is the probe's: the median over every validation
+        // NeRF of its render PSNR from its embedding, on the same draws.
+        var logged = File.ReadAllLines(Path.Combine(run.Path, "log.csv")).Skip(1).Select(l => l.Split(','))
+            .Where(r => r.Length > 9 && r[9].Length > 0).Select(r => double.Parse(r[9], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.AreEqual(2, logged.Length, "one per epoch");
+        var valObjects = new TrainingData(options.Data, "val").Objects.Count;
+        var probedVal = DecoderProbe.Run(run.Path, split: "val", objects: valObjects, points: 50, seed: options.Seed);
+        Assert.AreEqual(DecoderProbe.Median(probedVal.Select(r => r.RenderPsnr)), logged[^1], 1e-3);
 
         // The tiny dataset's NeRFs are fitted for 5 steps and have empty grids: probe the bundled mini dataset's NeRFs instead.
         var rows = DecoderProbe.Run(run.Path, TestPaths.MiniDataset, "test", objects: 2, points: 50);

@@ -95,7 +95,8 @@ static class TrainCommand
                             task.MaxValue = pr.TotalSteps;
                             task.Value = pr.GlobalStep;
                             task.Description = pr.Validation is { } v
-                                ? $"epoch {pr.Epoch + 1}: val {v:F4}{(pr.ValidationPairRecall is { } r ? $", pair R@1 {100 * r:F1}%" : "")}" +
+                                ? $"epoch {pr.Epoch + 1}: val {v:F4}{(pr.ValidationRenderPsnr is { } db ? $", renders {db:F2} dB (median)" : "")}" +
+                                  (pr.ValidationPairRecall is { } r ? $", pair R@1 {100 * r:F1}%" : "") +
                                   (pr.InstanceRecall is { Count: > 0 } ir ? $", instance R@1 min {100 * ir.Values.Min():F0}% mean {100 * ir.Values.Average():F0}%" : "")
                                 : $"epoch {pr.Epoch + 1} loss {pr.Loss:F4}";
                         }, cts.Token);

@@ -28,12 +28,21 @@ public static class LossCurve
         if (vals.Length > 0)
         {
             var v = plot.Add.Scatter(vals.Select(s => s.Step).ToArray(), vals.Select(s => validationIsPsnr ? -s.Loss : s.Loss).ToArray());
-            v.LegendText = validationIsPsnr ? "validation PSNR (right axis)" : "validation"; v.MarkerSize = 6;
+            v.LegendText = validationIsPsnr ? "validation PSNR, pooled (right axis)" : "validation"; v.MarkerSize = 6;
             if (validationIsPsnr)
             {
                 v.Axes.YAxis = plot.Axes.Right;
                 plot.Axes.Right.Label.Text = "validation PSNR (dB)";
             }
+        }
+        // Decoding runs also log the per-NeRF median render PSNR (10th column, absent in older logs): the render target's
+        // measure, beside the pooled validation PSNR on the same axis.
+        var medians = validationIsPsnr ? rows.Where(r => r.Length > 9 && r[9].Length > 0).Select(r => (Step: Parse(r[2]), Db: Parse(r[9]))).ToArray() : [];
+        if (medians.Length > 0)
+        {
+            var m = plot.Add.Scatter(medians.Select(x => x.Step).ToArray(), medians.Select(x => x.Db).ToArray());
+            m.LegendText = "validation renders, median per NeRF (dB, right axis)"; m.MarkerSize = 6; m.LinePattern = ScottPlot.LinePattern.Dashed;
+            m.Axes.YAxis = plot.Axes.Right;
         }
         // Contrastive runs also log the validation pair R@1 (9th column, absent in older logs); it rises while the loss
         // falls, so it takes the right-hand axis when PSNR does not.

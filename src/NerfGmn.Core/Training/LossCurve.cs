@@ -56,8 +56,9 @@ public static class LossCurve
         }
         plot.XLabel("step");
         plot.YLabel("loss");
-        // Losses fall, so the upper right is where the curves are least likely to be.
-        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        // Below the plot: losses fall to the lower right and PSNR rises to the upper right, so no corner is free, and a
+        // legend inside hides the latest validation points.
+        plot.ShowLegend(ScottPlot.Edge.Bottom);
         IO.AtomicFile.Write(pngPath, tmp => plot.SavePng(tmp, 900, 500), ".png");
     }
 }

@@ -35,25 +35,20 @@ public static class LossCurve
                 plot.Axes.Right.Label.Text = "validation PSNR (dB)";
             }
         }
-        // Decoding runs also log the per-NeRF median render PSNR (10th column, absent in older logs): the render target's
-        // measure, beside the pooled validation PSNR on the same axis.
-        var medians = validationIsPsnr ? rows.Where(r => r.Length > 9 && r[9].Length > 0).Select(r => (Step: Parse(r[2]), Db: Parse(r[9]))).ToArray() : [];
-        if (medians.Length > 0)
+        // Later columns, absent in older logs, go dashed on the right-hand axis. Decoding runs: the per-NeRF median
+        // render PSNR (10th column), the render target's measure, beside the pooled PSNR. Contrastive runs: the
+        // validation pair R@1 (9th), which rises while the loss falls, so it takes the axis when PSNR does not.
+        bool RightAxisColumn(int column, double scale, string legend)
         {
-            var m = plot.Add.Scatter(medians.Select(x => x.Step).ToArray(), medians.Select(x => x.Db).ToArray());
-            m.LegendText = "validation renders, median per NeRF (dB, right axis)"; m.MarkerSize = 6; m.LinePattern = ScottPlot.LinePattern.Dashed;
-            m.Axes.YAxis = plot.Axes.Right;
+            var points = rows.Where(r => r.Length > column && r[column].Length > 0).Select(r => (Step: Parse(r[2]), Y: scale * Parse(r[column]))).ToArray();
+            if (points.Length == 0) return false;
+            var series = plot.Add.Scatter(points.Select(x => x.Step).ToArray(), points.Select(x => x.Y).ToArray());
+            series.LegendText = legend; series.MarkerSize = 6; series.LinePattern = ScottPlot.LinePattern.Dashed;
+            series.Axes.YAxis = plot.Axes.Right;
+            return true;
         }
-        // Contrastive runs also log the validation pair R@1 (9th column, absent in older logs); it rises while the loss
-        // falls, so it takes the right-hand axis when PSNR does not.
-        var recall = validationIsPsnr ? [] : rows.Where(r => r.Length > 8 && r[8].Length > 0).Select(r => (Step: Parse(r[2]), R: 100 * Parse(r[8]))).ToArray();
-        if (recall.Length > 0)
-        {
-            var r = plot.Add.Scatter(recall.Select(x => x.Step).ToArray(), recall.Select(x => x.R).ToArray());
-            r.LegendText = "validation pair R@1 % (right axis)"; r.MarkerSize = 6; r.LinePattern = ScottPlot.LinePattern.Dashed;
-            r.Axes.YAxis = plot.Axes.Right;
-            plot.Axes.Right.Label.Text = "validation pair R@1 (%)";
-        }
+        if (validationIsPsnr) RightAxisColumn(9, 1, "validation renders, median per NeRF (dB, right axis)");
+        else if (RightAxisColumn(8, 100, "validation pair R@1 % (right axis)")) plot.Axes.Right.Label.Text = "validation pair R@1 (%)";
         plot.XLabel("step");
         plot.YLabel("loss");
         // Below the plot: losses fall to the lower right and PSNR rises to the upper right, so no corner is free, and a

@@ -227,6 +227,63 @@ public class TrainingTests
     }
 
     [TestMethod]
+    [DataRow(CheckpointSelection.RenderMedian)]
+    [DataRow(CheckpointSelection.Loss)]
+    public void TheBestCheckpointIsTheEpochItsSelectionMeasureRanksFirst(CheckpointSelection by)
+    {
+        using var run = TestPaths.NewTempDir();
+        var options = Tiny(run.Path) with
+        {
+            Objective = Objective.Field, Epochs = 3, SelectBy = by,
+            Decoder = new Decoder.ImplicitDecoderOptions { HiddenDim = 32, LayersBeforeSkip = 1, LayersAfterSkip = 1, Frequencies = 8 },
+            Rendering = new RenderingLossOptions { CandidateRays = 512, ForegroundRays = 8, MaxForegroundSamples = 300, BackgroundCells = 200, TotalPoints = 400, ImageSize = 8 },
+            Field = new FieldLossOptions { OccupiedPool = 400, ShellPool = 200, EmptyPool = 200, PointsPerNerf = 200 },
+        };
+        // The encoder after each epoch (last/ is written before the epoch's progress report) with its two measures.
+        var epochs = new List<(double Loss, double RenderPsnr, byte[] Encoder)>();
+        var done = new EncoderTrainer(options).Train(p =>
+        {
+            if (p.Validation is { } loss)
+                epochs.Add((loss, p.ValidationRenderPsnr!.Value, File.ReadAllBytes(Path.Combine(run.Path, "last", "encoder.safetensors"))));
+        });
+        Assert.AreEqual(3, epochs.Count);
+        int expected = by == CheckpointSelection.RenderMedian
+            ? epochs.FindIndex(e => e.RenderPsnr == epochs.Max(x => x.RenderPsnr))
+            : epochs.FindIndex(e => e.Loss == epochs.Min(x => x.Loss));
+        Assert.AreEqual(epochs.Max(x => x.RenderPsnr), done.BestRenderPsnr);
+        Assert.AreEqual(epochs.Min(x => x.Loss), done.BestValidation);
+
+        var (best, _) = EncoderCheckpoint.Load(Path.Combine(run.Path, "best.safetensors"));
+        using var picked = TestPaths.NewTempDir();
+        for (int e = 0; e < epochs.Count; e++)
+        {
+            string path = Path.Combine(picked.Path, $"epoch{e}.safetensors");
+            File.WriteAllBytes(path, epochs[e].Encoder);
+            var (encoder, _) = EncoderCheckpoint.Load(path);
+            bool same = encoder.state_dict().All(kv => kv.Value.allclose(best.state_dict()[kv.Key], 0, 0));
+            Assert.AreEqual(e == expected, same, $"epoch {e + 1} (losses {string.Join(", ", epochs.Select(x => x.Loss))}; renders {string.Join(", ", epochs.Select(x => x.RenderPsnr))}; expected epoch {expected + 1})");
+        }
+    }
+
+    [TestMethod]
+    public void TheRenderMedianAndTheLossPickDifferentCheckpointsWhereTheyDisagree()
+    {
+        var state = new TrainerState { BestValidation = -20, BestRenderPsnr = 18 };
+        // Pooled loss better (−21 < −20) but renders worse (17 < 18): the loss picks it, the render median does not.
+        Assert.IsTrue(state.IsImprovedBy(CheckpointSelection.Loss, -21, 17));
+        Assert.IsFalse(state.IsImprovedBy(CheckpointSelection.RenderMedian, -21, 17));
+        Assert.IsTrue(state.IsImprovedBy(CheckpointSelection.RenderMedian, -19, 18.5));
+        // Without a decoder (L_C) the render median falls back to the loss.
+        Assert.IsTrue(state.IsImprovedBy(CheckpointSelection.RenderMedian, -21, null));
+        Assert.IsFalse(state.IsImprovedBy(CheckpointSelection.RenderMedian, -19, null));
+        // A state saved before the median was kept takes the first median after a resume.
+        Assert.IsTrue(new TrainerState { BestValidation = -25 }.IsImprovedBy(CheckpointSelection.RenderMedian, -20, 12));
+        // The presets: the paper keeps the reference's selection, the cpu recipe the render target's measure.
+        Assert.AreEqual(CheckpointSelection.Loss, TrainingOptions.ForPreset("paper", "d", "o", Objective.Field).SelectBy);
+        Assert.AreEqual(CheckpointSelection.RenderMedian, TrainingOptions.ForPreset("cpu", "d", "o", Objective.Field).SelectBy);
+    }
+
+    [TestMethod]
     public void TheDecoderProbeQueriesARunsDecoderOnEachValidationNerf()
     {
         using var run = TestPaths.NewTempDir();

@@ -40,8 +40,10 @@ static class TrainCommand
         var initFrom = new Option<string?>("--init-from") { Description = "warm start: begin with this finished run's last encoder and decoder (fresh schedule and optimiser; not in the paper)" };
         var initDecoder = new Option<string?>("--init-decoder") { Description = "warm start's decoder instead of the run's last one, e.g. fit-decoder's decoder.safetensors" };
         var graphCache = new Option<string?>("--graph-cache") { Description = "keep the run's parameter graphs as files in this folder instead of in memory (for training splits whose graphs do not fit; reused by --resume and by runs with the same graph options)" };
+        var selectBy = new Option<string?>("--select-by") { Description = "what picks best.safetensors: loss (the validation loss, the reference; the paper preset's) or render-median (decoding objectives: the median per-NeRF render PSNR; the cpu preset's)" };
+        selectBy.AcceptOnlyFromAmong("loss", "render-median");
         var device = CommonOptions.Device();
-        var cmd = new Command("train", "Train the GMN encoder") { device, graphCache, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing, initFrom, initDecoder };
+        var cmd = new Command("train", "Train the GMN encoder") { device, graphCache, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing, initFrom, initDecoder, selectBy };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -55,6 +57,7 @@ static class TrainCommand
             {
                 Device = p.GetValue(device), Seed = p.GetValue(seed), Overfit = p.GetValue(overfit), PairsPerBatch = p.GetValue(pairs) ?? options.PairsPerBatch, Epochs = p.GetValue(epochs) ?? options.Epochs, Exclude = excluded,
                 InitFrom = p.GetValue(initFrom), InitDecoder = p.GetValue(initDecoder), GraphCache = p.GetValue(graphCache),
+                SelectBy = p.GetValue(selectBy) switch { "loss" => CheckpointSelection.Loss, "render-median" => CheckpointSelection.RenderMedian, _ => options.SelectBy },
                 Layout = p.GetValue(layout) is { } l ? Enum.Parse<NerfGmn.Graphs.TriplanePositionLayout>(l, ignoreCase: true) : options.Layout,
                 MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, SigLipRateFactor = p.GetValue(siglipRate) ?? options.SigLipRateFactor, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, AnchorPerArchitecture = p.GetValue(anchor) || options.AnchorPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
                 Encoder = options.Encoder with
@@ -101,7 +104,10 @@ static class TrainCommand
                                 : $"epoch {pr.Epoch + 1} loss {pr.Loss:F4}";
                         }, cts.Token);
                     });
-                AnsiConsole.MarkupLineInterpolated($"done: {state.Epoch} epochs, {state.GlobalStep} steps, best val {(double.IsFinite(state.BestValidation) ? state.BestValidation.ToString("F4") : "n/a (no val split)")}; encoder [green]{Path.Combine(options.Output, "best.safetensors")}[/]");
+                string best = double.IsFinite(state.BestRenderPsnr) && options.SelectBy == CheckpointSelection.RenderMedian
+                    ? $"renders {state.BestRenderPsnr:F2} dB (median)"
+                    : double.IsFinite(state.BestValidation) ? $"val {state.BestValidation:F4}" : "n/a (no val split)";
+                AnsiConsole.MarkupLineInterpolated($"done: {state.Epoch} epochs, {state.GlobalStep} steps, best {best}; encoder [green]{Path.Combine(options.Output, "best.safetensors")}[/]");
                 return Task.FromResult(0);
             }
             catch (OperationCanceledException)

@@ -19,8 +19,19 @@ public sealed record TrainerState
     public int Batch { get; init; }
     public int GlobalStep { get; init; }
     public double BestValidation { get; init; } = double.PositiveInfinity;
+    /// <summary>Highest validation render median so far (<see cref="CheckpointSelection.RenderMedian"/>; −∞ in states saved before it was kept).</summary>
+    public double BestRenderPsnr { get; init; } = double.NegativeInfinity;
     public float TPrime { get; init; }
     public float Bias { get; init; }
+    /// <summary>
+    /// Whether an epoch's validation beats the best so far by <paramref name="by"/>. The render median falls back to the
+    /// loss for objectives without a decoder; a state saved before the median was kept (−∞) takes the first one.
+    /// </summary>
+    public bool IsImprovedBy(CheckpointSelection by, double? loss, double? renderPsnr) =>
+        by == CheckpointSelection.RenderMedian && renderPsnr is { } db
+            ? db > BestRenderPsnr
+            : loss is not { } v || v < BestValidation;
+
     /// <summary>Running mean embedding per architecture (<see cref="TrainingOptions.CenterPerArchitecture"/>; null otherwise).</summary>
     public Dictionary<string, float[]>? ArchitectureMeans { get; init; }
 }
@@ -46,7 +57,7 @@ public sealed record TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch,
 /// <see cref="TrainingOptions.CheckpointMinutes"/> inside one, and when cancelled; <see cref="Train"/> resumes from <c>last/</c> with the optimiser, schedule position and sampler order
 /// restored (per-step randomness is derived from the step number). Validation on the val split: the decoder's
 /// foreground PSNR for L_R and L_R+C (logged as −PSNR, so lower is better throughout), the SigLIP loss for L_C; the
-/// best epoch is kept as <c>best.safetensors</c>. A CSV log and a PNG loss curve.
+/// best epoch by <see cref="TrainingOptions.SelectBy"/> is kept as <c>best.safetensors</c>. A CSV log and a PNG loss curve.
 /// </summary>
 public sealed class EncoderTrainer(TrainingOptions options)
 {
@@ -203,11 +214,12 @@ public sealed class EncoderTrainer(TrainingOptions options)
                         Checkpoint();
                 }
                 var (valLoss, pairRecall, instanceRecall, renderPsnr) = val is { Objects.Count: > 1 } ? Validate(encoder, siglip, decoder, val, rendering, contrastive) : (null, null, null, null);
-                bool best = valLoss is { } v ? v < state.BestValidation : true;
+                bool best = state.IsImprovedBy(Options.SelectBy, valLoss, renderPsnr);
                 state = state with
                 {
                     Epoch = epoch + 1, Batch = 0,
                     BestValidation = valLoss is { } vv && vv < state.BestValidation ? vv : state.BestValidation,
+                    BestRenderPsnr = renderPsnr is { } r && r > state.BestRenderPsnr ? r : state.BestRenderPsnr,
                 };
                 if (best) EncoderCheckpoint.Save(encoder, BestPath, Options.Layout, Options.Objective);
                 AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds, pairRecall, renderPsnr);

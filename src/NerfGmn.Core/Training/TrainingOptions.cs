@@ -91,6 +91,13 @@ public sealed record TrainingOptions
     public RenderingLossOptions Rendering { get; init; } = RenderingLossOptions.Cpu;
     /// <summary>The field objective's sizes (<c>l_field</c>, <c>l_field_con</c>); validation still renders.</summary>
     public FieldLossOptions Field { get; init; } = FieldLossOptions.Cpu;
+    /// <summary>
+    /// What picks <c>best.safetensors</c>. <see cref="CheckpointSelection.Loss"/> (the reference) pools the colour error of
+    /// chunks of NeRFs rendered together; at the <c>cpu</c> sizes it does not follow the renders (a fresh decoder: pooled
+    /// 20.8–21.1 dB flat while the per-NeRF median rose 12.8 → 15.7; docs/2026-12-07-x3-and-overfit.md), so the cpu
+    /// preset selects by <see cref="CheckpointSelection.RenderMedian"/>, the render target's own measure.
+    /// </summary>
+    public CheckpointSelection SelectBy { get; init; } = CheckpointSelection.Loss;
 
     /// <summary>
     /// CPU decoder: width 256, one layer on each side of the skip, and 8 frequencies of the point encoding (gmnerf: 48).
@@ -133,7 +140,7 @@ public sealed record TrainingOptions
         "cpu" => new TrainingOptions
         {
             Data = data, Output = output, Objective = objective, Preset = preset, Encoder = GmnPresets.Cpu,
-            Epochs = 30, MaxLearningRate = 1e-3,
+            Epochs = 30, MaxLearningRate = 1e-3, SelectBy = CheckpointSelection.RenderMedian,
         },
         _ => throw new ArgumentException($"unknown preset '{preset}' (paper, cpu)"),
     };

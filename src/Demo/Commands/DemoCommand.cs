@@ -45,7 +45,7 @@ public static class DemoCommand
     }
 
     public static string DefaultData() => FindUp(Path.Combine("datasets", "shapes13-mini")) ?? Path.Combine("datasets", "shapes13-mini");
-    public static string DefaultEncoder() => FindUp(Path.Combine("datasets", "encoders", "l_field_con.cpu.safetensors"), file: true) ?? Path.Combine("datasets", "encoders", "l_field_con.cpu.safetensors");
+    public static string DefaultEncoder() => FindUp(Path.Combine("datasets", "encoders", "l_field_con-x3.cpu.safetensors"), file: true) ?? Path.Combine("datasets", "encoders", "l_field_con-x3.cpu.safetensors");
     public static string DefaultOutput() => Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(DefaultData())))!, "out", "demo");
 
     static string? FindUp(string relative, bool file = false)

@@ -278,6 +278,7 @@ public class TrainingTests
         Assert.IsFalse(state.IsImprovedBy(CheckpointSelection.RenderMedian, -19, null));
         // A state saved before the median was kept takes the first median after a resume.
         Assert.IsTrue(new TrainerState { BestValidation = -25 }.IsImprovedBy(CheckpointSelection.RenderMedian, -20, 12));
+        Assert.IsNull(System.Text.Json.JsonSerializer.Deserialize<TrainerState>("""{"Epoch":3,"BestValidation":-20.5}""")!.BestRenderPsnr);
         // The presets: the paper keeps the reference's selection, the cpu recipe the render target's measure.
         Assert.AreEqual(CheckpointSelection.Loss, TrainingOptions.ForPreset("paper", "d", "o", Objective.Field).SelectBy);
         Assert.AreEqual(CheckpointSelection.RenderMedian, TrainingOptions.ForPreset("cpu", "d", "o", Objective.Field).SelectBy);

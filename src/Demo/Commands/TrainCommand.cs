@@ -104,8 +104,8 @@ static class TrainCommand
                                 : $"epoch {pr.Epoch + 1} loss {pr.Loss:F4}";
                         }, cts.Token);
                     });
-                string best = double.IsFinite(state.BestRenderPsnr) && options.SelectBy == CheckpointSelection.RenderMedian
-                    ? $"renders {state.BestRenderPsnr:F2} dB (median)"
+                string best = state.BestRenderPsnr is { } db && options.SelectBy == CheckpointSelection.RenderMedian
+                    ? $"renders {db:F2} dB (median)"
                     : double.IsFinite(state.BestValidation) ? $"val {state.BestValidation:F4}" : "n/a (no val split)";
                 AnsiConsole.MarkupLineInterpolated($"done: {state.Epoch} epochs, {state.GlobalStep} steps, best {best}; encoder [green]{Path.Combine(options.Output, "best.safetensors")}[/]");
                 return Task.FromResult(0);

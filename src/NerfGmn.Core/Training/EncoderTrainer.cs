@@ -19,17 +19,17 @@ public sealed record TrainerState
     public int Batch { get; init; }
     public int GlobalStep { get; init; }
     public double BestValidation { get; init; } = double.PositiveInfinity;
-    /// <summary>Highest validation render median so far (<see cref="CheckpointSelection.RenderMedian"/>; −∞ in states saved before it was kept).</summary>
-    public double BestRenderPsnr { get; init; } = double.NegativeInfinity;
+    /// <summary>Highest validation render median so far (decoding objectives; null before the first, and in states saved before it was kept).</summary>
+    public double? BestRenderPsnr { get; init; }
     public float TPrime { get; init; }
     public float Bias { get; init; }
     /// <summary>
     /// Whether an epoch's validation beats the best so far by <paramref name="by"/>. The render median falls back to the
-    /// loss for objectives without a decoder; a state saved before the median was kept (−∞) takes the first one.
+    /// loss for objectives without a decoder; a state saved before the median was kept takes the first one.
     /// </summary>
     public bool IsImprovedBy(CheckpointSelection by, double? loss, double? renderPsnr) =>
         by == CheckpointSelection.RenderMedian && renderPsnr is { } db
-            ? db > BestRenderPsnr
+            ? BestRenderPsnr is not { } b || db > b
             : loss is not { } v || v < BestValidation;
 
     /// <summary>Running mean embedding per architecture (<see cref="TrainingOptions.CenterPerArchitecture"/>; null otherwise).</summary>
@@ -219,7 +219,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
                 {
                     Epoch = epoch + 1, Batch = 0,
                     BestValidation = valLoss is { } vv && vv < state.BestValidation ? vv : state.BestValidation,
-                    BestRenderPsnr = renderPsnr is { } r && r > state.BestRenderPsnr ? r : state.BestRenderPsnr,
+                    BestRenderPsnr = renderPsnr is { } r && (state.BestRenderPsnr is not { } before || r > before) ? r : state.BestRenderPsnr,
                 };
                 if (best) EncoderCheckpoint.Save(encoder, BestPath, Options.Layout, Options.Objective);
                 AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds, pairRecall, renderPsnr);

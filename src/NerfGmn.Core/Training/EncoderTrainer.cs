@@ -219,7 +219,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
                 {
                     Epoch = epoch + 1, Batch = 0,
                     BestValidation = valLoss is { } vv && vv < state.BestValidation ? vv : state.BestValidation,
-                    BestRenderPsnr = renderPsnr is { } r && (state.BestRenderPsnr is not { } before || r > before) ? r : state.BestRenderPsnr,
+                    BestRenderPsnr = renderPsnr is { } r ? Math.Max(r, state.BestRenderPsnr ?? double.NegativeInfinity) : state.BestRenderPsnr,
                 };
                 if (best) EncoderCheckpoint.Save(encoder, BestPath, Options.Layout, Options.Objective);
                 AppendLog(epoch, batchesPerEpoch, state.GlobalStep, double.NaN, double.NaN, double.NaN, valLoss, sw.Elapsed.TotalSeconds, pairRecall, renderPsnr);

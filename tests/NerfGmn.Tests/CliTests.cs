@@ -196,6 +196,21 @@ public class CliTests
         Assert.AreEqual(2, Run("probe-decoder", dir.Path).Exit, "a folder that is not a training run is an input error");
     }
 
+    /// <summary>The decoder's size options of <c>train</c>: a size no decoder can have is refused by the option's name before any work.</summary>
+    [TestMethod]
+    [DataRow("--decoder-width", "0")]
+    [DataRow("--decoder-layers", "-1")]
+    public void TrainRefusesADecoderSizeNoDecoderCanHave(string option, string value)
+    {
+        using var dir = TestPaths.NewTempDir();
+        string run = dir.File("run");
+        var (exit, _, error) = RunWithErrors("train", "--data", TestPaths.MiniDataset, "--loss", "l_field", "--out", run, option, value);
+        Assert.AreEqual(2, exit, error);
+        StringAssert.Contains(error, $"{option} must be", error);
+        StringAssert.Contains(error, $"got {value}", error);
+        Assert.IsFalse(Directory.Exists(run), "a refused run leaves no folder");
+    }
+
     [TestMethod]
     public void CleanLayoutChangesOnlyPositions()
     {

@@ -95,6 +95,23 @@ public class TrainingTests
     }
 
     [TestMethod]
+    public void TheDecoderLearnsAtItsOwnRateWhenAFactorIsGiven()
+    {
+        float[] Decoder(double factor)
+        {
+            using var run = TestPaths.NewTempDir();
+            new EncoderTrainer(TinyField(run.Path) with { DecoderRateFactor = factor, Overfit = 2, Epochs = 2 }).Train();
+            var tensors = IO.SafeTensorsFile.Read(Path.Combine(run.Path, "last", "decoder.safetensors")).Tensors;
+            return tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => kv.Value.ToFloats()).ToArray();
+        }
+        // A factor of 1e-6 leaves the decoder where the seed put it; Adam's steps scale with the rate.
+        var start = Decoder(1e-6);
+        double Moved(float[] d) => Math.Sqrt(d.Zip(start, (a, b) => (double)(a - b) * (a - b)).Sum());
+        double same = Moved(Decoder(1)), fast = Moved(Decoder(20));
+        Assert.IsTrue(same > 0 && fast > 5 * same, $"decoder moved {same} at the model's rate, {fast} at 20×");
+    }
+
+    [TestMethod]
     public void ContrastiveTrainingResumesExactlyAfterAnInterruption()
     {
         using var full = TestPaths.NewTempDir();

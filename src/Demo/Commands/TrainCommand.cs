@@ -40,12 +40,13 @@ static class TrainCommand
         var initFrom = new Option<string?>("--init-from") { Description = "warm start: begin with this finished run's last encoder and decoder (fresh schedule and optimiser; not in the paper)" };
         var initDecoder = new Option<string?>("--init-decoder") { Description = "warm start's decoder instead of the run's last one, e.g. fit-decoder's decoder.safetensors" };
         var graphCache = new Option<string?>("--graph-cache") { Description = "keep the run's parameter graphs as files in this folder instead of in memory (for training splits whose graphs do not fit; reused by --resume and by runs with the same graph options)" };
+        var decoderRate = new Option<double?>("--decoder-rate-factor") { Description = "the decoder learns at this multiple of the schedule's rate (reference: 1)" };
         var decoderWidth = new Option<int?>("--decoder-width") { Description = "override the preset's decoder width (cpu 256, paper 1024)" };
         var decoderLayers = new Option<int?>("--decoder-layers") { Description = "override the preset's decoder hidden layers on each side of the skip (cpu 1, paper 2)" };
         var selectBy = new Option<string?>("--select-by") { Description = "what picks best.safetensors: loss (the validation loss, the reference; the paper preset's) or render-median (decoding objectives: the median per-NeRF render PSNR; the cpu preset's)" };
         selectBy.AcceptOnlyFromAmong("loss", "render-median");
         var device = CommonOptions.Device();
-        var cmd = new Command("train", "Train the GMN encoder") { device, graphCache, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing, initFrom, initDecoder, selectBy, decoderWidth, decoderLayers };
+        var cmd = new Command("train", "Train the GMN encoder") { device, graphCache, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing, initFrom, initDecoder, selectBy, decoderWidth, decoderLayers, decoderRate };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -61,7 +62,7 @@ static class TrainCommand
                 InitFrom = p.GetValue(initFrom), InitDecoder = p.GetValue(initDecoder), GraphCache = p.GetValue(graphCache),
                 SelectBy = p.GetValue(selectBy) switch { "loss" => CheckpointSelection.Loss, "render-median" => CheckpointSelection.RenderMedian, _ => options.SelectBy },
                 Layout = p.GetValue(layout) is { } l ? Enum.Parse<NerfGmn.Graphs.TriplanePositionLayout>(l, ignoreCase: true) : options.Layout,
-                MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, SigLipRateFactor = p.GetValue(siglipRate) ?? options.SigLipRateFactor, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, AnchorPerArchitecture = p.GetValue(anchor) || options.AnchorPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
+                MaxLearningRate = p.GetValue(maxLr) ?? options.MaxLearningRate, SigLipRateFactor = p.GetValue(siglipRate) ?? options.SigLipRateFactor, DecoderRateFactor = p.GetValue(decoderRate) ?? options.DecoderRateFactor, CenterPerArchitecture = p.GetValue(center) || options.CenterPerArchitecture, AnchorPerArchitecture = p.GetValue(anchor) || options.AnchorPerArchitecture, ContrastiveWeight = p.GetValue(lambda) ?? options.ContrastiveWeight,
                 Decoder = options.Decoder with
                 {
                     HiddenDim = p.GetValue(decoderWidth) ?? options.Decoder.HiddenDim,
@@ -84,7 +85,8 @@ static class TrainCommand
             options.Encoder.Validate();
             if (options.Decoder.HiddenDim is < 1 or > 4096) throw new ArgumentException($"--decoder-width must be 1..4096, got {options.Decoder.HiddenDim}");
             if (options.Decoder.LayersBeforeSkip is < 0 or > 16) throw new ArgumentException($"--decoder-layers must be 0..16, got {options.Decoder.LayersBeforeSkip}");
-            if (options.MaxLearningRate <= 0 || options.ContrastiveWeight < 0 || !(options.SigLipRateFactor > 0)) throw new ArgumentException("--max-lr and --siglip-rate-factor must be positive and --lambda non-negative");
+            if (options.MaxLearningRate <= 0 || options.ContrastiveWeight < 0 || !(options.SigLipRateFactor > 0) || !(options.DecoderRateFactor > 0))
+                throw new ArgumentException("--max-lr, --siglip-rate-factor and --decoder-rate-factor must be positive and --lambda non-negative");
             bool hasCheckpoint = File.Exists(Path.Combine(options.Output, "last", "trainer.json"));
             if (hasCheckpoint && !p.GetValue(resume))
                 throw new ArgumentException($"{options.Output} already holds a run; pass --resume to continue it or choose another --out");

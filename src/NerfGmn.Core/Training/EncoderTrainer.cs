@@ -106,10 +106,12 @@ public sealed class EncoderTrainer(TrainingOptions options)
         // SigLIP's t′ and b join the model's group (the reference) or, with a rate factor, a group of their own.
         bool ownScalarRate = Options.SigLipRateFactor != 1;
         var parameters = encoder.parameters().Concat(ownScalarRate ? [] : siglip.parameters()).ToList();
-        if (rendering) parameters.AddRange(decoder.parameters());
+        bool ownDecoderRate = rendering && Options.DecoderRateFactor != 1;
+        if (rendering && !ownDecoderRate) parameters.AddRange(decoder.parameters());
         // Each group with its multiple of the scheduled rate; the rate and β1 are set on every group before each step.
         var groups = new List<(AdamW.ParamGroup Group, double RateFactor)> { (Group(parameters), 1) };
         if (ownScalarRate) groups.Add((Group(siglip.parameters()), Options.SigLipRateFactor));
+        if (ownDecoderRate) groups.Add((Group(decoder.parameters()), Options.DecoderRateFactor));
         AdamW.ParamGroup Group(IEnumerable<Parameter> ps) => new(ps, new AdamW.Options
         {
             LearningRate = schedule.InitialLr, weight_decay = Options.WeightDecay, beta1 = 0.95, beta2 = 0.999, eps = 1e-8,

@@ -36,6 +36,12 @@ public sealed record TrainingOptions
     /// every embedding together instead.
     /// </summary>
     public double SigLipRateFactor { get; init; } = 1;
+    /// <summary>
+    /// The decoder learns at this multiple of the scheduled rate (1: the reference, one group for everything; not in
+    /// the paper). A joint run gives each training NeRF ~20 decoder visits, and its decoder ends underfitted: fitted
+    /// further on the frozen embeddings it drew training NeRFs 2.7 dB better (docs/2026-12-07-decoder-fit.md).
+    /// </summary>
+    public double DecoderRateFactor { get; init; } = 1;
     /// <summary>λ of L_R + λ·L_C.</summary>
     public double ContrastiveWeight { get; init; } = 2e-2;
     public int Seed { get; init; }

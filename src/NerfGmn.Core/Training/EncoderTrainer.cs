@@ -103,7 +103,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
         Runtime.ComputeDevice.Place(encoder, device);
         Runtime.ComputeDevice.Place(siglip, device);
         Runtime.ComputeDevice.Place(decoder, device);
-        // SigLIP's t′ and b join the model's group (the reference) or, with a rate factor, a group of their own.
+        // SigLIP's t′ and b, and the decoder, join the model's group (the reference) or, with a rate factor, a group of their own.
         bool ownScalarRate = Options.SigLipRateFactor != 1;
         var parameters = encoder.parameters().Concat(ownScalarRate ? [] : siglip.parameters()).ToList();
         bool ownDecoderRate = rendering && Options.DecoderRateFactor != 1;

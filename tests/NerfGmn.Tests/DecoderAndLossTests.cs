@@ -58,6 +58,20 @@ public class DecoderAndLossTests
         AssertDecoderOutputs(decoder, "rgb", "sigma");
     }
 
+    /// <summary>Every way to a decoder (train, fit-decoder, a library caller) refuses a size no decoder can have, naming it.</summary>
+    [TestMethod]
+    public void ADecoderOfASizeNoDecoderCanHaveIsRefused()
+    {
+        var ok = new ImplicitDecoderOptions { HiddenDim = 8, LayersBeforeSkip = 0, LayersAfterSkip = 0, Frequencies = 2, EmbeddingDim = 4 };
+        using (new ImplicitDecoder(ok)) { }
+        var e = Assert.ThrowsExactly<ArgumentException>(() => new ImplicitDecoder(ok with { HiddenDim = 0 }));
+        Assert.AreEqual("decoder width must be 1..4096, got 0", e.Message);
+        e = Assert.ThrowsExactly<ArgumentException>(() => new ImplicitDecoder(ok with { LayersAfterSkip = 17 }));
+        Assert.AreEqual("decoder hidden layers on each side of the skip must be 0..16, got 0 before and 17 after", e.Message);
+        e = Assert.ThrowsExactly<ArgumentException>(() => new ImplicitDecoder(ok with { EmbeddingDim = 0 }));
+        Assert.AreEqual("decoder embedding size and frequencies must be positive, got 0 and 2", e.Message);
+    }
+
     [TestMethod]
     public void DecoderEncodingIsTheFixtureIntermediate()
     {

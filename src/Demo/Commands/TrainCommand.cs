@@ -83,8 +83,7 @@ static class TrainCommand
                 },
             };
             options.Encoder.Validate();
-            if (options.Decoder.HiddenDim is < 1 or > 4096) throw new ArgumentException($"--decoder-width must be 1..4096, got {options.Decoder.HiddenDim}");
-            if (options.Decoder.LayersBeforeSkip is < 0 or > 16) throw new ArgumentException($"--decoder-layers must be 0..16, got {options.Decoder.LayersBeforeSkip}");
+            options.Decoder.Validate();
             if (options.MaxLearningRate <= 0 || options.ContrastiveWeight < 0 || !(options.SigLipRateFactor > 0) || !(options.DecoderRateFactor > 0))
                 throw new ArgumentException("--max-lr, --siglip-rate-factor and --decoder-rate-factor must be positive and --lambda non-negative");
             bool hasCheckpoint = File.Exists(Path.Combine(options.Output, "last", "trainer.json"));

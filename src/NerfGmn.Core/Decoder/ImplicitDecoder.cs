@@ -25,6 +25,7 @@ public sealed class ImplicitDecoder : nn.Module<(Tensor Embedding, Tensor Points
     public ImplicitDecoder(ImplicitDecoderOptions? options = null) : base(nameof(ImplicitDecoder))
     {
         Options = options ?? ImplicitDecoderOptions.Paper;
+        Options.Validate();
         var o = Options;
         _box = o.SceneBox;
         encoding = new FrequencyEncoding(o.Frequencies);

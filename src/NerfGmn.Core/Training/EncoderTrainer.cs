@@ -103,15 +103,11 @@ public sealed class EncoderTrainer(TrainingOptions options)
         Runtime.ComputeDevice.Place(encoder, device);
         Runtime.ComputeDevice.Place(siglip, device);
         Runtime.ComputeDevice.Place(decoder, device);
-        // SigLIP's t′ and b, and the decoder, join the model's group (the reference) or, with a rate factor, a group of their own.
-        bool ownScalarRate = Options.SigLipRateFactor != 1;
-        var parameters = encoder.parameters().Concat(ownScalarRate ? [] : siglip.parameters()).ToList();
-        bool ownDecoderRate = rendering && Options.DecoderRateFactor != 1;
-        if (rendering && !ownDecoderRate) parameters.AddRange(decoder.parameters());
-        // Each group with its multiple of the scheduled rate; the rate and β1 are set on every group before each step.
-        var groups = new List<(AdamW.ParamGroup Group, double RateFactor)> { (Group(parameters), 1) };
-        if (ownScalarRate) groups.Add((Group(siglip.parameters()), Options.SigLipRateFactor));
-        if (ownDecoderRate) groups.Add((Group(decoder.parameters()), Options.DecoderRateFactor));
+        // One group per rate factor, the model's first: SigLIP's t′ and b and the decoder join it (the reference) unless
+        // given a factor of their own. The rate and β1 are set on every group before each step.
+        var parts = new List<(IEnumerable<Parameter> Parameters, double RateFactor)> { (encoder.parameters(), 1), (siglip.parameters(), Options.SigLipRateFactor) };
+        if (rendering) parts.Add((decoder.parameters(), Options.DecoderRateFactor));
+        var groups = parts.GroupBy(p => p.RateFactor).Select(g => (Group: Group(g.SelectMany(p => p.Parameters).ToList()), RateFactor: g.Key)).ToList();
         AdamW.ParamGroup Group(IEnumerable<Parameter> ps) => new(ps, new AdamW.Options
         {
             LearningRate = schedule.InitialLr, weight_decay = Options.WeightDecay, beta1 = 0.95, beta2 = 0.999, eps = 1e-8,

@@ -96,4 +96,72 @@ public sealed class ProbeFeatureTests
         e = Assert.ThrowsExactly<ArgumentException>(() => g.With(g.EdgeAttr, rows, 4, null));
         StringAssert.Contains(e.Message, "the nodes their rows belong to");
     }
+
+    /// <summary>
+    /// The probe readout adds W · (each graph's own rgb and σ probe values, outputs 0–3 in order) to the embedding: the
+    /// same encoder without it (seeded alike, so every other parameter is equal) differs by exactly that, graph by graph.
+    /// </summary>
+    [TestMethod]
+    public void TheProbeReadoutAddsEachGraphsOwnFieldAtTheProbePoints()
+    {
+        const int k = 8;
+        var options = new ParameterGraphOptions { ProbePoints = ProbeFeatures.UnitPoints(k) };
+        var graphs = new[] { ("mlp", "car/obj_000"), ("hash", "airplane/obj_000"), ("triplane", "car/obj_000") }
+            .Select(t => ParameterGraphBuilder.Build(IO.NerfWeightsFile.Read(Path.Combine(TestPaths.Overfit4, t.Item1, t.Item2, "nerf_weights.safetensors")), options))
+            .ToList();
+        var encoder = GmnPresets.Cpu with { ProbePoints = k, StandardizeOutput = false };
+        manual_seed(5);
+        using var plain = new GraphMetaNetwork(encoder);
+        manual_seed(5);
+        using var reading = new GraphMetaNetwork(encoder with { ProbeReadout = 4 });
+        plain.eval(); reading.eval();
+        using var z0 = plain.EmbedTensor(graphs, 3);
+        using var z1 = reading.EmbedTensor(graphs, 3);
+        var w = reading.named_parameters().Single(p => p.name == "probe_readout.weight").parameter;
+        CollectionAssert.AreEqual(new long[] { encoder.OutputDim, 4 * k }, w.shape);
+        for (int i = 0; i < graphs.Count; i++)
+        {
+            var g = graphs[i];
+            // Output neuron j: the neuron node past layer 0 with index j (its σ is j = 3).
+            var field = Enumerable.Range(0, 4).SelectMany(j => g.ProbesOf(Enumerable.Range(0, g.NodeCount)
+                .Single(n => g.X[3 * n] > 0 && g.X[3 * n + 1] == j && g.X[3 * n + 2] == NodeType.Neuron))).ToArray();
+            Assert.IsTrue(field.Any(v => v != 0), $"graph {i} has probe values on its outputs");
+            using var expected = w.detach().matmul(tensor(field));
+            using var added = z1[i] - z0[i];
+            Assert.IsTrue(added.allclose(expected, rtol: 1e-4, atol: 1e-5), $"graph {i}: max difference {(added - expected).abs().max().item<float>()}");
+        }
+    }
+
+    /// <summary>A probe readout without probe points or without the outputs readout has nothing to read, and says so.</summary>
+    [TestMethod]
+    public void AProbeReadoutWithNothingToReadIsRefused()
+    {
+        var e = Assert.ThrowsExactly<ArgumentException>(() => (GmnPresets.Cpu with { ProbePoints = 0, ProbeReadout = 4 }).Validate());
+        Assert.AreEqual("ProbeReadout 4 needs the outputs readout and probe points (readout outputs, 0 probe points)", e.Message);
+        e = Assert.ThrowsExactly<ArgumentException>(() => (GmnPresets.Cpu with { Readout = EncoderReadout.Edges, ProbeReadout = 4 }).Validate());
+        Assert.AreEqual("ProbeReadout 4 needs the outputs readout and probe points (readout edges, 64 probe points)", e.Message);
+        e = Assert.ThrowsExactly<ArgumentException>(() => (GmnPresets.Cpu with { ProbeReadout = 17 }).Validate());
+        Assert.AreEqual("ProbeReadout must be 0..16 (output neurons), got 17", e.Message);
+    }
+
+    /// <summary>An encoder with a probe readout saves and loads as itself: same options, same embeddings.</summary>
+    [TestMethod]
+    public void AProbeReadoutEncoderRoundTripsThroughItsCheckpoint()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var g = Hash(8);
+        manual_seed(2);
+        using var gmn = new GraphMetaNetwork(GmnPresets.Cpu with { ProbePoints = 8, ProbeReadout = 4, StandardizeWeights = false });
+        gmn.eval();
+        string path = dir.File("enc.safetensors");
+        EncoderCheckpoint.Save(gmn, path, TriplanePositionLayout.Reference, "l_field");
+        var (loaded, info) = EncoderCheckpoint.Load(path);
+        using (loaded)
+        {
+            Assert.AreEqual(4, info.Options.ProbeReadout);
+            using var a = gmn.EmbedTensor([g]);
+            using var b = loaded.EmbedTensor([g]);
+            Assert.IsTrue(a.allclose(b, rtol: 0, atol: 0), $"max difference {(a - b).abs().max().item<float>()}");
+        }
+    }
 }

@@ -28,6 +28,7 @@ static class TrainCommand
         var valueScale = new Option<double?>("--value-scale") { Description = "initial scale of the edge-value sine encoder (reference: 1); larger spreads objects apart at init" };
         var overfit = new Option<int>("--overfit") { Description = "overfit gate: train and validate on the first N training objects (round-robin over classes); logs instance R@1 per direction" };
         var probes = new Option<int?>("--probes") { Description = "probe points K: neurons also read their activation at K fixed points (0: none, the reference)" };
+        var probeReadout = new Option<int?>("--probe-readout") { Description = "the first N output neurons (rgb, σ: 4) also hand their raw probe values to the embedding (0: none, the reference); needs --probes and the outputs readout" };
         var standardizeWeights = new Option<bool?>("--standardize-weights") { Description = "edge values as per-entry z-scores over the training split (statistics saved with the encoder); the reference: raw" };
         var gridFraction = new Option<double?>("--grid-edge-fraction") { Description = "share of tri-plane/hash edges each graph keeps per training step (1: all)" };
         var hidden = new Option<int?>("--hidden-dim") { Description = "override the preset's GMN width d" };
@@ -46,7 +47,7 @@ static class TrainCommand
         var selectBy = new Option<string?>("--select-by") { Description = "what picks best.safetensors: loss (the validation loss, the reference; the paper preset's) or render-median (decoding objectives: the median per-NeRF render PSNR; the cpu preset's)" };
         selectBy.AcceptOnlyFromAmong("loss", "render-median");
         var device = CommonOptions.Device();
-        var cmd = new Command("train", "Train the GMN encoder") { device, graphCache, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing, initFrom, initDecoder, selectBy, decoderWidth, decoderLayers, decoderRate };
+        var cmd = new Command("train", "Train the GMN encoder") { device, graphCache, data, loss, preset, output, resume, epochs, seed, exclude, maxLr, siglipRate, lambda, valueScale, standardize, center, anchor, layout, overfit, probes, probeReadout, standardizeWeights, gridFraction, hidden, layers, pairs, readout, checkpointing, initFrom, initDecoder, selectBy, decoderWidth, decoderLayers, decoderRate };
         cmd.SetAction((p, cancel) =>
         {
             var options = TrainingOptions.ForPreset(p.GetValue(preset)!, p.GetValue(data)!, p.GetValue(output)!, p.GetValue(loss)!);
@@ -74,6 +75,7 @@ static class TrainCommand
                     ValueEncoderScale = p.GetValue(valueScale) ?? options.Encoder.ValueEncoderScale,
                     StandardizeOutput = p.GetResult(standardize) is null ? options.Encoder.StandardizeOutput : p.GetValue(standardize),
                     ProbePoints = p.GetValue(probes) ?? options.Encoder.ProbePoints,
+                    ProbeReadout = p.GetValue(probeReadout) ?? options.Encoder.ProbeReadout,
                     StandardizeWeights = p.GetValue(standardizeWeights) ?? options.Encoder.StandardizeWeights,
                     GridEdgeFraction = p.GetValue(gridFraction) ?? options.Encoder.GridEdgeFraction,
                     HiddenDim = p.GetValue(hidden) ?? options.Encoder.HiddenDim,

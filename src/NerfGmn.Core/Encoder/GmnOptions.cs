@@ -64,6 +64,15 @@ public sealed record GmnOptions
     /// <summary>Output neurons read by <see cref="EncoderReadout.Outputs"/> (tcnn pads every NeRF's output to 16).</summary>
     public int OutputNeurons { get; init; } = 16;
 
+    /// <summary>
+    /// With <see cref="EncoderReadout.Outputs"/> and probe points: the first n output neurons (rgb and σ are outputs
+    /// 0–3 in every architecture) also hand their raw probe values — the field itself at the K points — to the embedding
+    /// through a Linear(n·K → out) added to the state readout. Otherwise the probe values reach the embedding only through
+    /// the pre-encoder's Linear(K, d), d numbers per neuron, however many points are probed. Not in the reference; 0 (the
+    /// reference and the cpu preset): none.
+    /// </summary>
+    public int ProbeReadout { get; init; }
+
     public static readonly GmnOptions Paper = new();
 
     /// <summary>Largest sizes accepted (the paper's are 128, 1024 and 4).</summary>
@@ -72,6 +81,10 @@ public sealed record GmnOptions
     public void Validate()
     {
         if (OutputNeurons < 1) throw new ArgumentException($"OutputNeurons must be positive, got {OutputNeurons}");
+        if (ProbeReadout < 0 || ProbeReadout > OutputNeurons)
+            throw new ArgumentException($"ProbeReadout must be 0..{OutputNeurons} (output neurons), got {ProbeReadout}");
+        if (ProbeReadout > 0 && (Readout != EncoderReadout.Outputs || ProbePoints < 1))
+            throw new ArgumentException($"ProbeReadout {ProbeReadout} needs the outputs readout and probe points (readout {Readout.ToString().ToLowerInvariant()}, {ProbePoints} probe points)");
         if (ProbePoints < 0) throw new ArgumentException($"ProbePoints must be 0 or more, got {ProbePoints}");
         if (!(GridEdgeFraction > 0 && GridEdgeFraction <= 1)) throw new ArgumentException($"GridEdgeFraction must be in (0, 1], got {GridEdgeFraction}");
         if (!(ValueEncoderScale > 0)) throw new ArgumentException($"ValueEncoderScale must be positive, got {ValueEncoderScale}");

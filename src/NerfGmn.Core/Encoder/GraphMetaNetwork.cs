@@ -21,6 +21,7 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     readonly Linear? final_linear, readout;
     readonly LayerNorm? output_node_norm;
     readonly Linear? output_readout;
+    readonly Linear? probe_readout;
     readonly BatchNorm1d? output_norm;
 
     public GmnOptions Options { get; }
@@ -78,6 +79,7 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         {
             output_node_norm = nn.LayerNorm(d, eps: 1e-5);
             output_readout = nn.Linear(Options.OutputNeurons * d, Options.OutputDim);
+            if (Options.ProbeReadout > 0) probe_readout = nn.Linear(Options.ProbeReadout * Options.ProbePoints, Options.OutputDim, hasBias: false);
         }
         RegisterComponents();
     }
@@ -127,7 +129,13 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         long graphs = batch.GraphCount;
         if (output_readout is not null)
         {
-            var zo = output_readout.forward(OutputNeuronStates(output_node_norm!.forward(h), x, batch.Batch.to(device), graphs));
+            var nodeGraph = batch.Batch.to(device);
+            var zo = output_readout.forward(OutputNeuronStates(output_node_norm!.forward(h), x, nodeGraph, graphs));
+            if (probe_readout is not null)
+            {
+                if (probes is null) throw new ArgumentException("this encoder reads the field at its probe points, but the graphs have no probe features");
+                zo = zo.Plus(probe_readout.forward(OutputNeuronProbes(probes, probeNodes!, x, nodeGraph, graphs)));
+            }
             if (output_norm is not null) zo = output_norm.forward(zo);
             return zo.MoveToOuterDisposeScope();
         }
@@ -150,14 +158,41 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     Tensor OutputNeuronStates(Tensor h, Tensor x, Tensor nodeGraph, long graphs)
     {
         int k = Options.OutputNeurons;
-        var output = x[.., 2].eq(S(Graphs.NodeType.Neuron)).logical_and(x[.., 1].ge(S(0))).logical_and(x[.., 0].gt(S(0)));
-        var ids = output.nonzero().squeeze(1);
-        var index = x[.., 1].index_select(0, ids).to_type(ScalarType.Int64);
-        if (ids.shape[0] > 0 && index.max().item<long>() >= k)
-            throw new ArgumentException($"a NeRF has more than the {k} output neurons this encoder reads");
+        var (ids, index) = OutputNeurons(x);
         var slot = nodeGraph.index_select(0, ids).mul(S(k)).AddInPlace(index);
         var states = zeros(graphs * k, h.shape[1], dtype: h.dtype, device: h.device).index_add(0, slot, h.index_select(0, ids), S(1.0));
         return states.reshape(graphs, k * h.shape[1]);
+    }
+
+    /// <summary>
+    /// [graphs, ProbeReadout·K]: the probe rows of each graph's first <see cref="GmnOptions.ProbeReadout"/> output
+    /// neurons, in output order.
+    /// </summary>
+    Tensor OutputNeuronProbes(Tensor probes, Tensor probeNodes, Tensor x, Tensor nodeGraph, long graphs)
+    {
+        int n = Options.ProbeReadout;
+        var (ids, index) = OutputNeurons(x);
+        var read = index.lt(S(n)).nonzero().squeeze(1);
+        (ids, index) = (ids.index_select(0, read), index.index_select(0, read));
+        // Probe rows are stored per neuron in ascending node order (GraphBatch shifts each graph's ids past the last).
+        var rows = searchsorted(probeNodes, ids);
+        if (ids.shape[0] > 0 && (rows.ge(S(probeNodes.shape[0])).any().item<bool>()
+                                 || !probeNodes.index_select(0, rows.clamp_max(S(probeNodes.shape[0] - 1))).eq(ids).all().item<bool>()))
+            throw new ArgumentException("an output neuron has no probe features");
+        var slot = nodeGraph.index_select(0, ids).mul(S(n)).AddInPlace(index);
+        var values = zeros(graphs * n, probes.shape[1], dtype: probes.dtype, device: probes.device).index_add(0, slot, probes.index_select(0, rows), S(1.0));
+        return values.reshape(graphs, n * probes.shape[1]);
+    }
+
+    /// <summary>Node ids of a batch's output neurons and their output index (0 = the first output).</summary>
+    (Tensor Ids, Tensor Index) OutputNeurons(Tensor x)
+    {
+        var output = x[.., 2].eq(S(Graphs.NodeType.Neuron)).logical_and(x[.., 1].ge(S(0))).logical_and(x[.., 0].gt(S(0)));
+        var ids = output.nonzero().squeeze(1);
+        var index = x[.., 1].index_select(0, ids).to_type(ScalarType.Int64);
+        if (ids.shape[0] > 0 && index.max().item<long>() >= Options.OutputNeurons)
+            throw new ArgumentException($"a NeRF has more than the {Options.OutputNeurons} output neurons this encoder reads");
+        return (ids, index);
     }
 
     static (Tensor X, Tensor EdgeAttr, Tensor Src, Tensor Dst, Tensor EdgeGraph) Prepare(GraphBatch batch, ScalarType dtype, Device device,

@@ -35,11 +35,12 @@ public static partial class ReferenceStateDict
         (new(@"^final_norm\."), "gnn_w_readout.gnn.final_layer.0."),
         (new(@"^final_linear\."), "gnn_w_readout.gnn.final_layer.1."),
         (new(@"^readout\."), "gnn_w_readout.readout.mlp.0."),
-        // Ours, not in the reference (GmnOptions.StandardizeOutput).
+        // Ours, not in the reference (GmnOptions.StandardizeOutput, ProbePoints, Readout, ProbeReadout).
         (new(@"^output_norm\."), "output_norm."),
         (new(@"^pre_encoder\.node_probe\."), "pre_encoder.node_probe."),
         (new(@"^output_node_norm\."), "output_node_norm."),
         (new(@"^output_readout\."), "output_readout."),
+        (new(@"^probe_readout\."), "probe_readout."),
     ];
 
     public static string ToReferenceName(string ours)

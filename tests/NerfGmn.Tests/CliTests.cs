@@ -75,6 +75,27 @@ public class CliTests
         Assert.IsFalse(File.Exists(dir.File("e.csv")));
     }
 
+    /// <summary>
+    /// An output folder that is a link to a missing folder (a dataset kept on another disk) or a file is named as such,
+    /// not as .NET's "the file already exists", and nothing is created behind it.
+    /// </summary>
+    [TestMethod]
+    public void AnOutputFolderBehindABrokenLinkOrAFileIsNamed()
+    {
+        using var dir = TestPaths.NewTempDir();
+        string target = dir.File("elsewhere"), link = dir.File("linked"), file = dir.File("plain");
+        File.CreateSymbolicLink(link, target);
+        File.WriteAllText(file, "");
+        var (exit, _, error) = RunWithErrors("dataset", "build", "--recipe", "shapes13", "--objects-per-class", "1", "--out", link);
+        Assert.AreEqual(2, exit, error);
+        Assert.AreEqual($"error: dataset folder {link}: a symbolic link to {target}, which does not exist; create {target} or remove the link", error.Trim());
+        (exit, _, error) = RunWithErrors("train", "--data", TestPaths.Overfit4, "--loss", "l_con", "--epochs", "2", "--out", file);
+        Assert.AreEqual(2, exit, error);
+        Assert.AreEqual($"error: run folder {file}: is a file; give a folder", error.Trim());
+        Assert.IsFalse(Directory.Exists(target));
+        CollectionAssert.AreEquivalent(new[] { link, file }, Directory.GetFileSystemEntries(dir.Path));
+    }
+
     [TestMethod]
     public void HostileInputsToEveryCommandAreOneLineExitTwoAndWriteNothing()
     {

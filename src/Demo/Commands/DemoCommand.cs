@@ -72,7 +72,7 @@ public static class DemoCommand
     {
         if (!Directory.Exists(dataRoot)) throw new FileNotFoundException($"dataset not found: {dataRoot}");
         if (!File.Exists(encoderPath)) throw new FileNotFoundException($"encoder checkpoint not found: {encoderPath}");
-        Directory.CreateDirectory(outputDir);
+        NerfGmn.IO.OutputFolder.Create(outputDir, "report folder");
         var total = Stopwatch.StartNew();
         var timings = new List<(string Step, double Seconds)>();
         var ml = new MLContext(seed: 0);

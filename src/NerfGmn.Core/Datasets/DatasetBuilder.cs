@@ -86,7 +86,7 @@ public sealed class DatasetBuilder(DatasetBuildOptions options)
     {
         Options.Validate();
         _device = Runtime.ComputeDevice.Resolve(Options.Device);
-        Directory.CreateDirectory(Options.Root);
+        IO.OutputFolder.Create(Options.Root, "dataset folder");
         CleanTemporaries();
         CheckSameBuild();
         WriteSplits();

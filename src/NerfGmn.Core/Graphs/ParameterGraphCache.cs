@@ -24,7 +24,7 @@ public sealed class ParameterGraphCache
     public ParameterGraphCache(string? directory, ParameterGraphOptions options)
     {
         if (directory is null) { _memory = new(StringComparer.Ordinal); return; }
-        if (File.Exists(directory)) throw new IOException($"graph cache {directory}: is a file; give a folder");
+        IO.OutputFolder.Create(directory, "graph cache");
         Folder = Path.Combine(directory, Fingerprint(options));
         Directory.CreateDirectory(Folder);
     }

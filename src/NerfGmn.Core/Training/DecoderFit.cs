@@ -83,7 +83,7 @@ public static class DecoderFit
         if (o.NerfsPerStep < 1) throw new ArgumentOutOfRangeException(nameof(o.NerfsPerStep), "a step needs at least one NeRF");
         if (!(o.EmbeddingNoise >= 0 && double.IsFinite(o.EmbeddingNoise)))
             throw new ArgumentOutOfRangeException(nameof(o.EmbeddingNoise), $"embedding noise must be 0 or more (standard deviations), got {o.EmbeddingNoise}");
-        Directory.CreateDirectory(o.Output);
+        IO.OutputFolder.Create(o.Output, "decoder-fit folder");
         string last = Path.Combine(o.Run, "last");
         var (encoder, _) = EncoderCheckpoint.Load(Path.Combine(last, "encoder.safetensors"));
         using var encoderOwner = encoder;

@@ -71,7 +71,7 @@ public static class DecoderProbe
         // per-row scopes, which would otherwise dispose what a later row still needs.
         var fields = nerfs.Select(n => new Fields.RadianceField(IO.NerfWeightsFile.Read(probed.Objects[n.Object][n.Arch]))).ToList();
         var sheet = new List<(string, string, string, double)>();
-        if (imagesFolder is not null) Directory.CreateDirectory(imagesFolder);
+        if (imagesFolder is not null) IO.OutputFolder.Create(imagesFolder, "images folder");
         try
         {
             for (int i = 0; i < nerfs.Count; i++)

@@ -155,7 +155,7 @@ public sealed class EncoderTrainer(TrainingOptions options)
             if (initEncoder is not null) WarmStart(encoder, initEncoder, rendering ? decoder : null, initDecoder!);
         }
         // Created only once the data, settings and any warm start are known to be usable: a refused run leaves no folder behind.
-        Directory.CreateDirectory(Options.Output);
+        IO.OutputFolder.Create(Options.Output, "run folder");
         _graphOptions = encoder.GraphOptions(Options.Layout);
         _graphs = new ParameterGraphCache(Options.GraphCache, _graphOptions);
         _anchors = Options.AnchorPerArchitecture ? ArchitectureAnchors.From(train, _graphOptions) : null;

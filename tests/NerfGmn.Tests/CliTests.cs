@@ -92,8 +92,13 @@ public class CliTests
         (exit, _, error) = RunWithErrors("train", "--data", TestPaths.Overfit4, "--loss", "l_con", "--epochs", "2", "--out", file);
         Assert.AreEqual(2, exit, error);
         Assert.AreEqual($"error: run folder {file}: is a file; give a folder", error.Trim());
+        string toFile = dir.File("to-file");
+        File.CreateSymbolicLink(toFile, file);
+        (exit, _, error) = RunWithErrors("dataset", "build", "--recipe", "shapes13", "--objects-per-class", "1", "--out", toFile);
+        Assert.AreEqual(2, exit, error);
+        Assert.AreEqual($"error: dataset folder {toFile}: a symbolic link to {file}, which is a file; give a folder", error.Trim());
         Assert.IsFalse(Directory.Exists(target));
-        CollectionAssert.AreEquivalent(new[] { link, file }, Directory.GetFileSystemEntries(dir.Path));
+        CollectionAssert.AreEquivalent(new[] { link, file, toFile }, Directory.GetFileSystemEntries(dir.Path));
     }
 
     [TestMethod]

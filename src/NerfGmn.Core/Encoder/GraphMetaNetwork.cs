@@ -130,11 +130,12 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
         if (output_readout is not null)
         {
             var nodeGraph = batch.Batch.to(device);
-            var zo = output_readout.forward(OutputNeuronStates(output_node_norm!.forward(h), x, nodeGraph, graphs));
+            var outputs = OutputNeurons(x);
+            var zo = output_readout.forward(OutputNeuronStates(output_node_norm!.forward(h), outputs, nodeGraph, graphs));
             if (probe_readout is not null)
             {
                 if (probes is null) throw new ArgumentException("this encoder reads the field at its probe points, but the graphs have no probe features");
-                zo = zo.Plus(probe_readout.forward(OutputNeuronProbes(probes, probeNodes!, x, nodeGraph, graphs)));
+                zo = zo.Plus(probe_readout.forward(OutputNeuronProbes(probes, probeNodes!, outputs, nodeGraph, graphs)));
             }
             if (output_norm is not null) zo = output_norm.forward(zo);
             return zo.MoveToOuterDisposeScope();
@@ -155,10 +156,10 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     /// [graphs, OutputNeurons·d]: each graph's output neurons (the last Linear's outputs, the only indexed neurons
     /// past layer 0) in output order; a graph with fewer leaves zeros.
     /// </summary>
-    Tensor OutputNeuronStates(Tensor h, Tensor x, Tensor nodeGraph, long graphs)
+    Tensor OutputNeuronStates(Tensor h, (Tensor Ids, Tensor Index) outputs, Tensor nodeGraph, long graphs)
     {
         int k = Options.OutputNeurons;
-        var (ids, index) = OutputNeurons(x);
+        var (ids, index) = outputs;
         var slot = nodeGraph.index_select(0, ids).mul(S(k)).AddInPlace(index);
         var states = zeros(graphs * k, h.shape[1], dtype: h.dtype, device: h.device).index_add(0, slot, h.index_select(0, ids), S(1.0));
         return states.reshape(graphs, k * h.shape[1]);
@@ -168,16 +169,15 @@ public sealed class GraphMetaNetwork : nn.Module<GraphBatch, Tensor>
     /// [graphs, ProbeReadout·K]: the probe rows of each graph's first <see cref="GmnOptions.ProbeReadout"/> output
     /// neurons, in output order.
     /// </summary>
-    Tensor OutputNeuronProbes(Tensor probes, Tensor probeNodes, Tensor x, Tensor nodeGraph, long graphs)
+    Tensor OutputNeuronProbes(Tensor probes, Tensor probeNodes, (Tensor Ids, Tensor Index) outputs, Tensor nodeGraph, long graphs)
     {
         int n = Options.ProbeReadout;
-        var (ids, index) = OutputNeurons(x);
-        var read = index.lt(S(n)).nonzero().squeeze(1);
-        (ids, index) = (ids.index_select(0, read), index.index_select(0, read));
-        // Probe rows are stored per neuron in ascending node order (GraphBatch shifts each graph's ids past the last).
-        var rows = searchsorted(probeNodes, ids);
-        if (ids.shape[0] > 0 && (rows.ge(S(probeNodes.shape[0])).any().item<bool>()
-                                 || !probeNodes.index_select(0, rows.clamp_max(S(probeNodes.shape[0] - 1))).eq(ids).all().item<bool>()))
+        var read = outputs.Index.lt(S(n)).nonzero().squeeze(1);
+        var (ids, index) = (outputs.Ids.index_select(0, read), outputs.Index.index_select(0, read));
+        // Probe rows are stored per neuron in ascending node order (GraphBatch shifts each graph's ids past the last);
+        // a node past the last row lands on the last one, which is then not the node, so one comparison checks both.
+        var rows = searchsorted(probeNodes, ids).clamp(S(0), S(Math.Max(probeNodes.shape[0] - 1, 0)));
+        if (ids.shape[0] > 0 && (probeNodes.shape[0] == 0 || !probeNodes.index_select(0, rows).eq(ids).all().item<bool>()))
             throw new ArgumentException("an output neuron has no probe features");
         var slot = nodeGraph.index_select(0, ids).mul(S(n)).AddInPlace(index);
         var values = zeros(graphs * n, probes.shape[1], dtype: probes.dtype, device: probes.device).index_add(0, slot, probes.index_select(0, rows), S(1.0));

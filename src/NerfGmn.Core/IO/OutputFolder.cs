@@ -14,8 +14,7 @@ public static class OutputFolder
         var info = new FileInfo(path);
         if (info.LinkTarget is { } target && !Directory.Exists(path))
         {
-            string resolved = Path.IsPathRooted(target) ? target : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? "", target);
-            throw new DirectoryNotFoundException(File.Exists(resolved)
+            throw new DirectoryNotFoundException(info.ResolveLinkTarget(returnFinalTarget: true)?.Exists == true
                 ? $"{what} {path}: a symbolic link to {target}, which is a file; give a folder"
                 : $"{what} {path}: a symbolic link to {target}, which does not exist; create {target} or remove the link");
         }
